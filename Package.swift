@@ -1,0 +1,63 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Gongkai",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gongkai", targets: ["gongkai"]),
+        .library(name: "GongkaiIndex", targets: ["GongkaiIndex"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Layer 1: the Xapian shim. C++ with an extern "C" API; no exception crosses it.
+        .target(
+            name: "CXapian",
+            linkerSettings: [.linkedLibrary("xapian")]
+        ),
+        // Swift ownership wrappers over the shim: classes that free their handles and throw.
+        .target(name: "Xapian", dependencies: ["CXapian"]),
+
+        // Layer 2: reading disclosures into records. Pure Swift, knows nothing of Xapian.
+        .target(name: "Disclosure"),
+
+        // Layer 3: Chinese normalisation, segmentation and term generation.
+        .target(name: "ChineseAnalysis"),
+
+        // Layer 4: index schema, indexer, query language and searcher.
+        .target(name: "GongkaiIndex", dependencies: ["Xapian", "Disclosure", "ChineseAnalysis"]),
+
+        // Layer 5: the JSON-lines daemon on a Unix socket.
+        .target(
+            name: "GongkaiServer",
+            dependencies: [
+                "GongkaiIndex",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Layer 6: the command line.
+        .executableTarget(
+            name: "gongkai",
+            dependencies: [
+                "GongkaiIndex", "GongkaiServer", "Disclosure", "ChineseAnalysis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "XapianTests", dependencies: ["Xapian"]),
+        .testTarget(name: "DisclosureTests", dependencies: ["Disclosure"]),
+        .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
+        .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex"]),
+        .testTarget(name: "GongkaiServerTests", dependencies: ["GongkaiServer", "GongkaiIndex"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

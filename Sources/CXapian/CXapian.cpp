@@ -1,0 +1,439 @@
+// The C API of CXapian.h over libxapian. Each entry point that can throw runs its body through
+// `guarded`, which turns any exception into a gk_error.
+#include "CXapian.h"
+
+#include <xapian.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+struct gk_writable {
+    Xapian::WritableDatabase db;
+};
+
+struct gk_database {
+    Xapian::Database db;
+};
+
+struct gk_document {
+    Xapian::Document doc;
+};
+
+struct gk_query {
+    Xapian::Query query;
+};
+
+struct gk_facet {
+    std::vector<std::pair<std::string, Xapian::doccount>> values;
+};
+
+struct gk_result {
+    Xapian::doccount lower_bound = 0;
+    Xapian::doccount estimated = 0;
+    Xapian::doccount upper_bound = 0;
+    std::vector<Xapian::docid> docids;
+    std::vector<double> weights;
+    std::vector<std::string> data;
+    std::vector<gk_facet> facets;
+};
+
+namespace {
+
+char *copy_string(const std::string &s) {
+    char *out = static_cast<char *>(std::malloc(s.size() + 1));
+    if (out == nullptr) return nullptr;
+    std::memcpy(out, s.data(), s.size());
+    out[s.size()] = '\0';
+    return out;
+}
+
+void set_error(gk_error **error, const std::string &type, const std::string &message) {
+    if (error == nullptr) return;
+    gk_error *e = static_cast<gk_error *>(std::malloc(sizeof(gk_error)));
+    if (e == nullptr) return;
+    e->type = copy_string(type);
+    e->message = copy_string(message);
+    *error = e;
+}
+
+// Runs `body`, converting every exception into *error. Returns whether it succeeded.
+template <typename Body>
+bool guarded(gk_error **error, Body &&body) {
+    try {
+        body();
+        return true;
+    } catch (const Xapian::Error &e) {
+        set_error(error, e.get_type(), e.get_msg().empty() ? e.get_description() : e.get_msg());
+    } catch (const std::bad_alloc &) {
+        set_error(error, "OutOfMemory", "out of memory");
+    } catch (const std::exception &e) {
+        set_error(error, "std::exception", e.what());
+    } catch (...) {
+        set_error(error, "UnknownError", "unknown C++ exception");
+    }
+    return false;
+}
+
+std::string all_terms(Xapian::Database &db, const char *prefix) {
+    std::string out;
+    for (auto it = db.allterms_begin(prefix); it != db.allterms_end(prefix); ++it) {
+        out += *it;
+        out += '\n';
+    }
+    return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+void gk_error_free(gk_error *error) {
+    if (error == nullptr) return;
+    std::free(error->type);
+    std::free(error->message);
+    std::free(error);
+}
+
+void gk_string_free(char *string) { std::free(string); }
+
+size_t gk_sortable_serialise(double value, char *out) {
+    std::string s = Xapian::sortable_serialise(value);
+    std::memcpy(out, s.data(), s.size());
+    return s.size();
+}
+
+double gk_sortable_unserialise(const char *data, size_t length) {
+    return Xapian::sortable_unserialise(std::string(data, length));
+}
+
+// --- documents ---------------------------------------------------------------------------
+// Document setters only append to in-memory structures; they can throw only bad_alloc, which
+// is swallowed rather than allowed to unwind into Swift.
+
+gk_document *gk_document_new(void) {
+    try {
+        return new gk_document();
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void gk_document_free(gk_document *doc) { delete doc; }
+
+void gk_document_set_data(gk_document *doc, const char *data, size_t length) {
+    guarded(nullptr, [&] { doc->doc.set_data(std::string(data, length)); });
+}
+
+void gk_document_add_posting(gk_document *doc, const char *term, size_t length, uint32_t position) {
+    guarded(nullptr, [&] { doc->doc.add_posting(std::string(term, length), position); });
+}
+
+void gk_document_add_term(gk_document *doc, const char *term, size_t length, uint32_t wdf_increment) {
+    guarded(nullptr, [&] { doc->doc.add_term(std::string(term, length), wdf_increment); });
+}
+
+void gk_document_add_boolean_term(gk_document *doc, const char *term, size_t length) {
+    guarded(nullptr, [&] { doc->doc.add_boolean_term(std::string(term, length)); });
+}
+
+void gk_document_set_value(gk_document *doc, uint32_t slot, const char *value, size_t length) {
+    guarded(nullptr, [&] { doc->doc.add_value(slot, std::string(value, length)); });
+}
+
+// --- writing -----------------------------------------------------------------------------
+
+gk_writable *gk_writable_open(const char *path, int mode, int no_sync, gk_error **error) {
+    gk_writable *result = nullptr;
+    guarded(error, [&] {
+        int flags = (mode == GK_OPEN_CREATE_OR_OVERWRITE) ? Xapian::DB_CREATE_OR_OVERWRITE
+                                                          : Xapian::DB_CREATE_OR_OPEN;
+        if (no_sync) flags |= Xapian::DB_NO_SYNC;
+        result = new gk_writable{Xapian::WritableDatabase(path, flags | Xapian::DB_BACKEND_GLASS)};
+    });
+    return result;
+}
+
+void gk_writable_free(gk_writable *db) {
+    if (db == nullptr) return;
+    guarded(nullptr, [&] { db->db.close(); });
+    delete db;
+}
+
+uint32_t gk_writable_replace_by_term(gk_writable *db, const char *unique_term, size_t length,
+                                     const gk_document *doc, gk_error **error) {
+    Xapian::docid id = 0;
+    guarded(error, [&] { id = db->db.replace_document(std::string(unique_term, length), doc->doc); });
+    return id;
+}
+
+int gk_writable_delete_by_term(gk_writable *db, const char *term, size_t length, gk_error **error) {
+    return guarded(error, [&] { db->db.delete_document(std::string(term, length)); }) ? 0 : -1;
+}
+
+int gk_writable_set_metadata(gk_writable *db, const char *key, const char *value, size_t length,
+                             gk_error **error) {
+    return guarded(error, [&] { db->db.set_metadata(key, std::string(value, length)); }) ? 0 : -1;
+}
+
+int gk_writable_begin_transaction(gk_writable *db, gk_error **error) {
+    return guarded(error, [&] { db->db.begin_transaction(true); }) ? 0 : -1;
+}
+
+int gk_writable_commit_transaction(gk_writable *db, gk_error **error) {
+    return guarded(error, [&] { db->db.commit_transaction(); }) ? 0 : -1;
+}
+
+int gk_writable_cancel_transaction(gk_writable *db, gk_error **error) {
+    return guarded(error, [&] { db->db.cancel_transaction(); }) ? 0 : -1;
+}
+
+int gk_writable_commit(gk_writable *db, gk_error **error) {
+    return guarded(error, [&] { db->db.commit(); }) ? 0 : -1;
+}
+
+uint32_t gk_writable_doccount(gk_writable *db) {
+    Xapian::doccount count = 0;
+    guarded(nullptr, [&] { count = db->db.get_doccount(); });
+    return count;
+}
+
+char *gk_writable_get_metadata(gk_writable *db, const char *key, size_t *length, gk_error **error) {
+    char *out = nullptr;
+    guarded(error, [&] {
+        std::string value = db->db.get_metadata(key);
+        *length = value.size();
+        out = copy_string(value);
+    });
+    return out;
+}
+
+char *gk_writable_all_terms(gk_writable *db, const char *prefix, size_t *length, gk_error **error) {
+    char *out = nullptr;
+    guarded(error, [&] {
+        std::string terms = all_terms(db->db, prefix);
+        *length = terms.size();
+        out = copy_string(terms);
+    });
+    return out;
+}
+
+// --- reading -----------------------------------------------------------------------------
+
+gk_database *gk_database_open(const char *path, gk_error **error) {
+    gk_database *result = nullptr;
+    guarded(error, [&] { result = new gk_database{Xapian::Database(path)}; });
+    return result;
+}
+
+void gk_database_free(gk_database *db) {
+    if (db == nullptr) return;
+    guarded(nullptr, [&] { db->db.close(); });
+    delete db;
+}
+
+int gk_database_reopen(gk_database *db, int *changed, gk_error **error) {
+    return guarded(error, [&] { *changed = db->db.reopen() ? 1 : 0; }) ? 0 : -1;
+}
+
+uint32_t gk_database_doccount(gk_database *db, gk_error **error) {
+    Xapian::doccount count = 0;
+    guarded(error, [&] { count = db->db.get_doccount(); });
+    return count;
+}
+
+uint64_t gk_database_revision(gk_database *db, gk_error **error) {
+    uint64_t revision = 0;
+    guarded(error, [&] { revision = db->db.get_revision(); });
+    return revision;
+}
+
+char *gk_database_get_metadata(gk_database *db, const char *key, size_t *length, gk_error **error) {
+    char *out = nullptr;
+    guarded(error, [&] {
+        std::string value = db->db.get_metadata(key);
+        *length = value.size();
+        out = copy_string(value);
+    });
+    return out;
+}
+
+uint32_t gk_database_termfreq(gk_database *db, const char *term, size_t length, gk_error **error) {
+    Xapian::doccount freq = 0;
+    guarded(error, [&] { freq = db->db.get_termfreq(std::string(term, length)); });
+    return freq;
+}
+
+// --- queries -----------------------------------------------------------------------------
+
+static gk_query *wrap_query(Xapian::Query &&query) {
+    try {
+        return new gk_query{std::move(query)};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+gk_query *gk_query_term(const char *term, size_t length, uint32_t wqf) {
+    try {
+        return wrap_query(Xapian::Query(std::string(term, length), wqf));
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+gk_query *gk_query_match_all(void) { return wrap_query(Xapian::Query(Xapian::Query::MatchAll)); }
+
+gk_query *gk_query_match_nothing(void) { return wrap_query(Xapian::Query(Xapian::Query::MatchNothing)); }
+
+gk_query *gk_query_combine(int op, gk_query *const *subqueries, size_t count, uint32_t window) {
+    try {
+        std::vector<Xapian::Query> parts;
+        parts.reserve(count);
+        for (size_t i = 0; i < count; ++i) parts.push_back(subqueries[i]->query);
+        Xapian::Query::op xop;
+        switch (op) {
+            case GK_OP_AND: xop = Xapian::Query::OP_AND; break;
+            case GK_OP_OR: xop = Xapian::Query::OP_OR; break;
+            case GK_OP_AND_NOT: xop = Xapian::Query::OP_AND_NOT; break;
+            case GK_OP_FILTER: xop = Xapian::Query::OP_FILTER; break;
+            case GK_OP_AND_MAYBE: xop = Xapian::Query::OP_AND_MAYBE; break;
+            case GK_OP_PHRASE: xop = Xapian::Query::OP_PHRASE; break;
+            case GK_OP_NEAR: xop = Xapian::Query::OP_NEAR; break;
+            case GK_OP_SYNONYM: xop = Xapian::Query::OP_SYNONYM; break;
+            default: return nullptr;
+        }
+        return wrap_query(Xapian::Query(xop, parts.begin(), parts.end(), window));
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+gk_query *gk_query_value_range(uint32_t slot, const char *low, size_t low_length, const char *high,
+                               size_t high_length) {
+    try {
+        if (low != nullptr && high != nullptr) {
+            return wrap_query(Xapian::Query(Xapian::Query::OP_VALUE_RANGE, slot,
+                                            std::string(low, low_length), std::string(high, high_length)));
+        }
+        if (low != nullptr) {
+            return wrap_query(Xapian::Query(Xapian::Query::OP_VALUE_GE, slot, std::string(low, low_length)));
+        }
+        if (high != nullptr) {
+            return wrap_query(Xapian::Query(Xapian::Query::OP_VALUE_LE, slot, std::string(high, high_length)));
+        }
+        return wrap_query(Xapian::Query(Xapian::Query::MatchAll));
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+gk_query *gk_query_scale_weight(gk_query *query, double factor) {
+    try {
+        return wrap_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, query->query, factor));
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void gk_query_free(gk_query *query) { delete query; }
+
+char *gk_query_describe(const gk_query *query) {
+    try {
+        return copy_string(query->query.get_description());
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+// --- searching ---------------------------------------------------------------------------
+
+static void run_search(Xapian::Database &db, const Xapian::Query &query, const gk_search_options &options,
+                       gk_result &result) {
+    // Declared before the Enquire, which keeps plain pointers to them, so they outlive it.
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    if (options.sort_slot >= 0) {
+        enquire.set_sort_by_value_then_relevance(static_cast<Xapian::valueno>(options.sort_slot),
+                                                 options.sort_descending != 0);
+    }
+    if (options.time_limit > 0) enquire.set_time_limit(options.time_limit);
+    for (size_t i = 0; i < options.facet_slot_count; ++i) {
+        spies.push_back(std::make_unique<Xapian::ValueCountMatchSpy>(options.facet_slots[i]));
+        enquire.add_matchspy(spies.back().get());
+    }
+
+    Xapian::MSet mset = enquire.get_mset(options.offset, options.limit, options.check_at_least);
+    result.lower_bound = mset.get_matches_lower_bound();
+    result.estimated = mset.get_matches_estimated();
+    result.upper_bound = mset.get_matches_upper_bound();
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+        result.docids.push_back(*it);
+        result.weights.push_back(it.get_weight());
+        // Reading the data may throw DatabaseModifiedError too; the caller retries all of it.
+        result.data.push_back(it.get_document().get_data());
+    }
+    for (auto &spy : spies) {
+        gk_facet facet;
+        for (auto v = spy->values_begin(); v != spy->values_end(); ++v) {
+            facet.values.emplace_back(*v, v.get_termfreq());
+        }
+        result.facets.push_back(std::move(facet));
+    }
+}
+
+gk_result *gk_search(gk_database *db, const gk_query *query, const gk_search_options *options,
+                     gk_error **error) {
+    gk_result *result = nullptr;
+    bool ok = guarded(error, [&] {
+        // A writer may commit twice while we read; reopening gets the newest revision.
+        for (int attempt = 0;; ++attempt) {
+            auto fresh = std::make_unique<gk_result>();
+            try {
+                run_search(db->db, query->query, *options, *fresh);
+                result = fresh.release();
+                return;
+            } catch (const Xapian::DatabaseModifiedError &) {
+                if (attempt >= 4) throw;
+                db->db.reopen();
+            }
+        }
+    });
+    return ok ? result : nullptr;
+}
+
+void gk_result_free(gk_result *result) { delete result; }
+
+uint32_t gk_result_matches_lower_bound(const gk_result *result) { return result->lower_bound; }
+uint32_t gk_result_matches_estimated(const gk_result *result) { return result->estimated; }
+uint32_t gk_result_matches_upper_bound(const gk_result *result) { return result->upper_bound; }
+size_t gk_result_size(const gk_result *result) { return result->docids.size(); }
+uint32_t gk_result_docid(const gk_result *result, size_t index) { return result->docids[index]; }
+double gk_result_weight(const gk_result *result, size_t index) { return result->weights[index]; }
+
+const char *gk_result_data(const gk_result *result, size_t index, size_t *length) {
+    *length = result->data[index].size();
+    return result->data[index].data();
+}
+
+size_t gk_result_facet_size(const gk_result *result, size_t facet_index) {
+    return result->facets[facet_index].values.size();
+}
+
+const char *gk_result_facet_value(const gk_result *result, size_t facet_index, size_t value_index,
+                                  size_t *length) {
+    const std::string &value = result->facets[facet_index].values[value_index].first;
+    *length = value.size();
+    return value.data();
+}
+
+uint32_t gk_result_facet_count(const gk_result *result, size_t facet_index, size_t value_index) {
+    return result->facets[facet_index].values[value_index].second;
+}
+
+}  // extern "C"

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Infers district, year, kind and department from a document's text.
+public enum DocumentInfoInference {
+    /// Beijing's 16 districts.
+    public static let districts = [
+        "东城区", "西城区", "朝阳区", "丰台区", "石景山区", "海淀区", "门头沟区", "房山区",
+        "通州区", "顺义区", "昌平区", "大兴区", "怀柔区", "平谷区", "密云区", "延庆区",
+    ]
+
+    /// Accepts `西城区`, `西城` and returns the full name, or nil for anything else.
+    public static func canonicalDistrict(_ name: String) -> String? {
+        let trimmed = name.trimmingSpaces
+        if districts.contains(trimmed) { return trimmed }
+        return districts.first { $0.dropLast() == Substring(trimmed) }
+    }
+
+    static func infer(lines: [String]) -> DocumentInfo {
+        var info = DocumentInfo()
+        var districtVotes: [String: Int] = [:]
+        var yearVotes: [Int: Int] = [:]
+        var budgetVotes = 0
+        var finalVotes = 0
+        var departmentVotes: [String: Int] = [:]
+
+        for (index, raw) in lines.enumerated() {
+            let line = SourceLines.clean(raw)
+            if line.isEmpty { continue }
+            // Headings near the top speak for the whole document; later mentions count less.
+            let weight = index < 80 ? 3 : 1
+            for district in districts where line.contains(district) {
+                districtVotes[district, default: 0] += weight
+            }
+            if let department = departmentName(in: line) {
+                departmentVotes[department, default: 0] += weight
+            }
+            for year in yearsBeforeNianDu(in: line) {
+                yearVotes[year, default: 0] += weight
+            }
+            if line.contains("决算") { finalVotes += weight }
+            if line.contains("预算") && !line.contains("年初预算") { budgetVotes += weight }
+        }
+        info.district = districtVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
+        info.year = yearVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
+        if finalVotes + budgetVotes > 0 {
+            info.kind = finalVotes * 2 >= budgetVotes ? .final : .budget
+        }
+        info.department = departmentVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
+        if info.district == nil, let department = info.department {
+            info.district = districts.first { department.contains($0) }
+        }
+        return info
+    }
+
+    /// `北京市西城区人民政府办公室` from a line that names it at its start.
+    static func departmentName(in line: String) -> String? {
+        guard let start = line.range(of: "北京市") else { return nil }
+        var name = ""
+        for ch in line[start.lowerBound...] {
+            if ch.isWhitespace || "0123456789，。：:（(、“\"".contains(ch) { break }
+            name.append(ch)
+            if name.count > 30 { return nil }
+        }
+        guard districts.contains(where: { name.hasPrefix("北京市" + $0) }) else { return nil }
+        for suffix in ["部门预算", "部门决算", "预算", "决算", "年度", "年"] {
+            if let r = name.range(of: suffix) { name = String(name[..<r.lowerBound]) }
+        }
+        guard name.count > 6, districts.allSatisfy({ "北京市" + $0 != name }) else { return nil }
+        return name
+    }
+
+    /// Years written as `2023年` or `2023 年` (four digits from 2000 to 2099).
+    static func yearsBeforeNianDu(in line: String) -> [Int] {
+        let scalars = Array(line.unicodeScalars)
+        var years: [Int] = []
+        var i = 0
+        while i + 4 <= scalars.count {
+            let digits = scalars[i..<i + 4]
+            let isYear = digits.allSatisfy { $0.properties.numericType == .decimal && $0.isASCII }
+                && (i == 0 || !(scalars[i - 1].isASCII && scalars[i - 1].properties.numericType == .decimal))
+            if isYear {
+                var j = i + 4
+                while j < scalars.count && scalars[j] == " " { j += 1 }
+                if j < scalars.count && scalars[j] == "年",
+                   let year = Int(String(String.UnicodeScalarView(digits))), (2000...2099).contains(year) {
+                    years.append(year)
+                }
+                i += 4
+            } else {
+                i += 1
+            }
+        }
+        return years
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,198 @@
+// The records a disclosure is turned into. Everything the index stores, filters or facets on
+// is a field here; the index layer never looks at the raw text again.
+
+/// 预算 (budget) or 决算 (final accounts).
+public enum DocumentKind: String, Sendable, Codable, CaseIterable {
+    case budget
+    case final
+}
+
+/// What a document is about, inferred from its content.
+public struct DocumentInfo: Sendable, Codable, Equatable {
+    /// Full district name, e.g. `西城区`.
+    public var district: String?
+    public var year: Int?
+    public var kind: DocumentKind?
+    /// The publishing department, e.g. `北京市西城区人民政府办公室`.
+    public var department: String?
+    /// The document's own title line when it has one.
+    public var title: String?
+
+    public init(district: String? = nil, year: Int? = nil, kind: DocumentKind? = nil,
+                department: String? = nil, title: String? = nil) {
+        self.district = district
+        self.year = year
+        self.kind = kind
+        self.department = department
+        self.title = title
+    }
+}
+
+public enum RecordType: String, Sendable, Codable, CaseIterable {
+    case passage
+    case lineItem = "line_item"
+    case project
+    case indicator
+}
+
+/// Which classification a code belongs to.
+public enum CodeScheme: String, Sendable, Codable {
+    /// 支出功能分类: 3-digit 类, 5-digit 款, 7-digit 项 (`2010301`).
+    case function
+    /// 政府支出经济分类 (`50101`).
+    case governmentEconomic = "government_economic"
+    /// 部门支出经济分类 (`30101`).
+    case departmentEconomic = "department_economic"
+}
+
+/// A classification code with its name as printed (`2010301-行政运行`).
+public struct ClassificationCode: Sendable, Codable, Equatable, Hashable {
+    public var scheme: CodeScheme
+    public var code: String
+    public var name: String?
+
+    public init(scheme: CodeScheme, code: String, name: String? = nil) {
+        self.scheme = scheme
+        self.code = code
+        self.name = name
+    }
+}
+
+/// A money figure from a table cell, normalised to 万元.
+public struct Amount: Sendable, Codable, Equatable {
+    /// The column header the figure stood under (合计, 基本支出, 项目支出, 预算数 …).
+    public var label: String
+    /// The value in 万元.
+    public var wanYuan: Double
+    /// The cell as printed, before repair (`188. 886000`).
+    public var printed: String
+    /// The unit the table declared (`万元`, `元`).
+    public var unit: String
+    /// Set when the figure looks wrong (e.g. in another unit than declared); never silently fixed.
+    public var flag: String?
+
+    public init(label: String, wanYuan: Double, printed: String, unit: String, flag: String? = nil) {
+        self.label = label
+        self.wanYuan = wanYuan
+        self.printed = printed
+        self.unit = unit
+        self.flag = flag
+    }
+}
+
+/// One row of a performance-indicator table (一级/二级/三级指标).
+public struct Indicator: Sendable, Codable, Equatable {
+    public var level1: String?
+    public var level2: String?
+    public var level3: String?
+    /// `≥`, `≤`, `=`, `<`, `>` or `定性`.
+    public var op: String?
+    public var value: String?
+    /// Normalised unit (`%`, `万元`, `套`); coded units such as `50-%` lose their code.
+    public var unit: String?
+    /// 正向 / 反向 when given.
+    public var direction: String?
+
+    public init(level1: String? = nil, level2: String? = nil, level3: String? = nil, op: String? = nil,
+                value: String? = nil, unit: String? = nil, direction: String? = nil) {
+        self.level1 = level1
+        self.level2 = level2
+        self.level3 = level3
+        self.op = op
+        self.value = value
+        self.unit = unit
+        self.direction = direction
+    }
+}
+
+/// A searchable unit of a disclosure with its provenance.
+public struct Record: Sendable, Codable, Equatable {
+    public var type: RecordType
+    /// Short label shown as the hit's title: a project name, a row label, a section heading.
+    public var title: String
+    /// All searchable text of the record.
+    public var text: String
+    /// Section path of headings above the record (`第一部分 …`, `四、“三公”经费 …`).
+    public var section: [String]
+    /// Title of the table the record came from, when it came from one.
+    public var table: String?
+    /// 1-based line numbers in the source file.
+    public var firstLine: Int
+    public var lastLine: Int
+    public var codes: [ClassificationCode]
+    public var amounts: [Amount]
+    public var projectName: String?
+    public var projectCode: String?
+    public var indicator: Indicator?
+    /// Further named fields of the record (category, responsible person, goal, score …).
+    public var fields: [String: String]
+
+    public init(type: RecordType, title: String, text: String, section: [String] = [], table: String? = nil,
+                firstLine: Int, lastLine: Int, codes: [ClassificationCode] = [], amounts: [Amount] = [],
+                projectName: String? = nil, projectCode: String? = nil, indicator: Indicator? = nil,
+                fields: [String: String] = [:]) {
+        self.type = type
+        self.title = title
+        self.text = text
+        self.section = section
+        self.table = table
+        self.firstLine = firstLine
+        self.lastLine = lastLine
+        self.codes = codes
+        self.amounts = amounts
+        self.projectName = projectName
+        self.projectCode = projectCode
+        self.indicator = indicator
+        self.fields = fields
+    }
+
+    /// The figure used to filter and sort by amount: the row's total (合计 / 项目总额) when it
+    /// has one, else its first amount.
+    public var primaryAmount: Amount? {
+        let totals: Set<String> = ["合计", "项目总额", "总计", "金额", "预算数", "本年预算金额", "年初预算数", "全年预算数"]
+        return amounts.first { totals.contains($0.label) } ?? amounts.first
+    }
+}
+
+/// A whole disclosure after parsing.
+public struct ParsedDocument: Sendable, Codable, Equatable {
+    public var fileName: String
+    public var info: DocumentInfo
+    public var records: [Record]
+    /// Total checks of the tables that state a total.
+    public var totalChecks: [TotalCheck]
+    /// Problems met while parsing that did not stop it.
+    public var warnings: [String]
+
+    public init(fileName: String, info: DocumentInfo, records: [Record], totalChecks: [TotalCheck] = [],
+                warnings: [String] = []) {
+        self.fileName = fileName
+        self.info = info
+        self.records = records
+        self.totalChecks = totalChecks
+        self.warnings = warnings
+    }
+}
+
+/// Whether a table's rows add up to the total it states.
+public struct TotalCheck: Sendable, Codable, Equatable {
+    public var table: String
+    public var column: String
+    public var line: Int
+    public var stated: Double
+    public var summed: Double
+    public var agrees: Bool
+    /// Why it does not agree, when known (a row in another unit, a sub-total counted twice …).
+    public var reason: String?
+
+    public init(table: String, column: String, line: Int, stated: Double, summed: Double, agrees: Bool,
+                reason: String? = nil) {
+        self.table = table
+        self.column = column
+        self.line = line
+        self.stated = stated
+        self.summed = summed
+        self.agrees = agrees
+        self.reason = reason
+    }
+}

@@ -1,0 +1,1 @@
+// Index schema, indexer and searcher live here.
