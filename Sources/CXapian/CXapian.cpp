@@ -88,6 +88,27 @@ std::string all_terms(Xapian::Database &db, const char *prefix) {
     return out;
 }
 
+std::string metadata_keys(Xapian::Database &db, const char *prefix) {
+    std::string out;
+    for (auto it = db.metadata_keys_begin(prefix); it != db.metadata_keys_end(prefix); ++it) {
+        out += *it;
+        out += '\n';
+    }
+    return out;
+}
+
+// Hands a '\n'-joined list to C as a malloc'd string.
+template <typename Lister>
+char *listing(gk_error **error, size_t *length, Lister &&lister) {
+    char *out = nullptr;
+    guarded(error, [&] {
+        std::string joined = lister();
+        *length = joined.size();
+        out = copy_string(joined);
+    });
+    return out;
+}
+
 }  // namespace
 
 extern "C" {
@@ -213,13 +234,11 @@ char *gk_writable_get_metadata(gk_writable *db, const char *key, size_t *length,
 }
 
 char *gk_writable_all_terms(gk_writable *db, const char *prefix, size_t *length, gk_error **error) {
-    char *out = nullptr;
-    guarded(error, [&] {
-        std::string terms = all_terms(db->db, prefix);
-        *length = terms.size();
-        out = copy_string(terms);
-    });
-    return out;
+    return listing(error, length, [&] { return all_terms(db->db, prefix); });
+}
+
+char *gk_writable_metadata_keys(gk_writable *db, const char *prefix, size_t *length, gk_error **error) {
+    return listing(error, length, [&] { return metadata_keys(db->db, prefix); });
 }
 
 // --- reading -----------------------------------------------------------------------------
@@ -266,6 +285,14 @@ uint32_t gk_database_termfreq(gk_database *db, const char *term, size_t length, 
     Xapian::doccount freq = 0;
     guarded(error, [&] { freq = db->db.get_termfreq(std::string(term, length)); });
     return freq;
+}
+
+char *gk_database_all_terms(gk_database *db, const char *prefix, size_t *length, gk_error **error) {
+    return listing(error, length, [&] { return all_terms(db->db, prefix); });
+}
+
+char *gk_database_metadata_keys(gk_database *db, const char *prefix, size_t *length, gk_error **error) {
+    return listing(error, length, [&] { return metadata_keys(db->db, prefix); });
 }
 
 // --- queries -----------------------------------------------------------------------------

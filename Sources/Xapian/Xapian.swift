@@ -26,6 +26,16 @@ public struct XapianError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Reads a '\n'-separated list the shim returns as a malloc'd string.
+func listing(_ call: (inout Int, UnsafeMutablePointer<UnsafeMutablePointer<gk_error>?>) -> UnsafeMutablePointer<CChar>?) throws -> [String] {
+    var length = 0
+    let raw = try XapianError.check { call(&length, $0) }
+    guard let raw else { return [] }
+    defer { gk_string_free(raw) }
+    let text = String(decoding: UnsafeRawBufferPointer(start: raw, count: length), as: UTF8.self)
+    return text.split(separator: "\n").map(String.init)
+}
+
 /// Xapian's order-preserving encoding of doubles for value slots.
 public enum SortableSerialiser {
     public static func serialise(_ value: Double) -> [UInt8] {
@@ -139,12 +149,12 @@ public final class WritableDatabase {
 
     /// Every term that starts with `prefix`.
     public func allTerms(prefix: String) throws -> [String] {
-        var length = 0
-        let raw = try XapianError.check { gk_writable_all_terms(handle, prefix, &length, $0) }
-        guard let raw else { return [] }
-        defer { gk_string_free(raw) }
-        let text = String(decoding: UnsafeRawBufferPointer(start: raw, count: length), as: UTF8.self)
-        return text.split(separator: "\n").map(String.init)
+        try listing { gk_writable_all_terms(handle, prefix, &$0, $1) }
+    }
+
+    /// Every metadata key that starts with `prefix`.
+    public func metadataKeys(prefix: String) throws -> [String] {
+        try listing { gk_writable_metadata_keys(handle, prefix, &$0, $1) }
     }
 
     public func beginTransaction() throws {
@@ -208,6 +218,16 @@ public final class Database {
         return try term.withUTF8 { buffer in
             try XapianError.check { gk_database_termfreq(handle, buffer.baseAddress, buffer.count, $0) }
         }
+    }
+
+    /// Every term that starts with `prefix`.
+    public func allTerms(prefix: String) throws -> [String] {
+        try listing { gk_database_all_terms(handle, prefix, &$0, $1) }
+    }
+
+    /// Every metadata key that starts with `prefix`.
+    public func metadataKeys(prefix: String) throws -> [String] {
+        try listing { gk_database_metadata_keys(handle, prefix, &$0, $1) }
     }
 
     public func search(_ query: Query, options: SearchOptions) throws -> SearchResult {

@@ -5,6 +5,6 @@ struct Gongkai: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gongkai",
         abstract: "Full-text search over Chinese government budget disclosures.",
-        subcommands: [ParseCommand.self, SegmentCommand.self]
+        subcommands: [IndexCommand.self, ServeCommand.self, SearchCommand.self, ParseCommand.self, SegmentCommand.self]
     )
 }

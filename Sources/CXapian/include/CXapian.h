@@ -72,6 +72,8 @@ uint32_t gk_writable_doccount(gk_writable *db);
 char *gk_writable_get_metadata(gk_writable *db, const char *key, size_t *length, gk_error **error);
 /// Every term with `prefix`, separated by '\n', as a malloc'd string (NULL when none or on error).
 char *gk_writable_all_terms(gk_writable *db, const char *prefix, size_t *length, gk_error **error);
+/// Every metadata key with `prefix`, separated by '\n' (malloc'd; NULL when none or on error).
+char *gk_writable_metadata_keys(gk_writable *db, const char *prefix, size_t *length, gk_error **error);
 
 void gk_string_free(char *string);
 
@@ -86,6 +88,10 @@ uint32_t gk_database_doccount(gk_database *db, gk_error **error);
 uint64_t gk_database_revision(gk_database *db, gk_error **error);
 char *gk_database_get_metadata(gk_database *db, const char *key, size_t *length, gk_error **error);
 uint32_t gk_database_termfreq(gk_database *db, const char *term, size_t length, gk_error **error);
+/// Every term with `prefix`, separated by '\n' (malloc'd; NULL when none or on error).
+char *gk_database_all_terms(gk_database *db, const char *prefix, size_t *length, gk_error **error);
+/// Every metadata key with `prefix`, separated by '\n' (malloc'd; NULL when none or on error).
+char *gk_database_metadata_keys(gk_database *db, const char *prefix, size_t *length, gk_error **error);
 
 // --- queries ----------------------------------------------------------------------------
 

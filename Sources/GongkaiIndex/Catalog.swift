@@ -1,0 +1,65 @@
+import Xapian
+
+/// What the searcher needs to know about one revision of the index beyond its postings: the
+/// names behind codes and the department and project names that filters match by substring.
+/// Read once per revision and shared, read-only, by every worker.
+public final class Catalog: Sendable {
+    public let revision: UInt64
+    public let documentCount: Int
+    public let recordCount: Int
+    /// Classification code → name as printed.
+    public let codeNames: [String: String]
+    let departments: [String]
+    let projectNames: [String]
+
+    init(revision: UInt64, documentCount: Int, recordCount: Int, codeNames: [String: String],
+         departments: [String], projectNames: [String]) {
+        self.revision = revision
+        self.documentCount = documentCount
+        self.recordCount = recordCount
+        self.codeNames = codeNames
+        self.departments = departments
+        self.projectNames = projectNames
+    }
+
+    static func load(_ database: Database) throws -> Catalog {
+        var codeNames: [String: String] = [:]
+        let stored = try database.metadata(Schema.Metadata.codeNames)
+        if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
+            for (code, name) in members { codeNames[code] = name.stringValue }
+        }
+        let departments = try database.allTerms(prefix: Schema.Prefix.department)
+            .map { String($0.dropFirst(Schema.Prefix.department.count)) }
+        let projectNames = try database.allTerms(prefix: Schema.Prefix.project)
+            .map { String($0.dropFirst(Schema.Prefix.project.count)) }
+            .filter { !looksLikeProjectCode($0) }
+        return Catalog(
+            revision: try database.revision(),
+            documentCount: Int(try database.metadata(Schema.Metadata.documentCount)) ?? 0,
+            recordCount: Int(try database.documentCount()),
+            codeNames: codeNames, departments: departments, projectNames: projectNames)
+    }
+
+    /// Department names equal to or containing `text`.
+    func departments(matching text: String) -> [String] {
+        departments.contains(text) ? [text] : departments.filter { $0.contains(text) }
+    }
+
+    /// Project names equal to or containing `text`.
+    func projectNames(matching text: String) -> [String] {
+        projectNames.contains(text) ? [text] : projectNames.filter { $0.contains(text) }
+    }
+
+    /// Project codes: 8 digits, a letter, then digits (`11010222T000000417336`).
+    static func looksLikeProjectCode(_ text: String) -> Bool {
+        let chars = Array(text)
+        guard chars.count >= 12, chars.prefix(8).allSatisfy({ $0.isASCII && $0.isNumber }),
+              chars[8].isASCII, chars[8].isLetter else { return false }
+        return chars.dropFirst(9).allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// `201 一般公共服务支出` for a code with a known name.
+    func label(forCode code: String) -> String {
+        codeNames[code].map { "\(code) \($0)" } ?? code
+    }
+}

@@ -1,0 +1,101 @@
+import ChineseAnalysis
+import Xapian
+
+/// A query string and request filters turned into one Xapian query.
+struct CompiledQuery {
+    var query: Xapian.Query
+    var parsed: QueryNode?
+    /// The query's positive words and phrases, for snippets.
+    var highlightWords: [String]
+}
+
+/// Maps the search language onto Xapian. Top-level field filters become a boolean FILTER (values
+/// of one field OR together, fields AND), words rank through the analyzer's terms, and negated
+/// parts are subtracted.
+struct QueryCompiler {
+    let analyzer: Analyzer
+    let resolver: FilterResolver
+
+    func compile(query text: String, filters: [FilterField: [String]]) throws -> CompiledQuery {
+        let parsed = try QueryLanguage().parse(text)
+        var topLevel: [QueryNode] = []
+        if case .and(let parts)? = parsed { topLevel = parts } else if let parsed { topLevel = [parsed] }
+
+        var fieldValues: [FilterField: [String]] = [:]
+        var ranked: [QueryNode] = []
+        var excluded: [QueryNode] = []
+        for part in topLevel {
+            switch part {
+            case .field(let name, let value): fieldValues[try FilterField.named(name), default: []].append(value)
+            case .not(let inner): excluded.append(inner)
+            default: ranked.append(part)
+            }
+        }
+        for (field, values) in filters { fieldValues[field, default: []] += values }
+
+        var query = ranked.isEmpty ? Xapian.Query.matchAll : Xapian.Query(.and, try ranked.map(compileNode))
+        let filterGroups = try fieldValues.keys.sorted { $0.rawValue < $1.rawValue }.map { field in
+            try orQuery(fieldValues[field]!.map { try filterQuery(resolver.condition(field, $0)) })
+        }
+        if !filterGroups.isEmpty {
+            query = Xapian.Query(.filter, [query, filterGroups.count == 1 ? filterGroups[0] : Xapian.Query(.and, filterGroups)])
+        }
+        if !excluded.isEmpty {
+            query = Xapian.Query(.andNot, [query, orQuery(try excluded.map(compileNode))])
+        }
+        return CompiledQuery(query: query, parsed: parsed, highlightWords: ranked.flatMap(Self.positiveTexts))
+    }
+
+    private func compileNode(_ node: QueryNode) throws -> Xapian.Query {
+        switch node {
+        case .word(let text), .phrase(let text):
+            guard let termQuery = analyzer.query(for: text) else { return .matchAll }
+            return xapianQuery(termQuery)
+        case .field(let name, let value):
+            // A filter inside OR/brackets: matches like a filter, adds no weight.
+            return try filterQuery(resolver.condition(FilterField.named(name), value)).scaled(by: 0)
+        case .and(let parts):
+            var positive: [Xapian.Query] = []
+            var negative: [Xapian.Query] = []
+            for part in parts {
+                if case .not(let inner) = part { negative.append(try compileNode(inner)) } else { positive.append(try compileNode(part)) }
+            }
+            let base = positive.isEmpty ? Xapian.Query.matchAll : Xapian.Query(.and, positive)
+            return negative.isEmpty ? base : Xapian.Query(.andNot, [base, orQuery(negative)])
+        case .or(let parts):
+            return Xapian.Query(.or, try parts.map(compileNode))
+        case .not(let inner):
+            return Xapian.Query(.andNot, [.matchAll, try compileNode(inner)])
+        }
+    }
+
+    private func xapianQuery(_ termQuery: TermQuery) -> Xapian.Query {
+        switch termQuery {
+        case .term(let term): return Xapian.Query(term: term)
+        case .phrase(let terms): return Xapian.Query(.phrase, terms.map { Xapian.Query(term: $0) })
+        case .all(let parts): return Xapian.Query(.and, parts.map(xapianQuery))
+        case .any(let parts): return Xapian.Query(.or, parts.map(xapianQuery))
+        case .boosted(let inner, let factor): return xapianQuery(inner).scaled(by: factor)
+        }
+    }
+
+    private func filterQuery(_ condition: FilterCondition) -> Xapian.Query {
+        switch condition {
+        case .anyTerm(let terms): return orQuery(terms.map { Xapian.Query(term: $0) })
+        case .valueRange(let slot, let low, let high): return Xapian.Query(valueRange: slot, low: low, high: high)
+        case .nothing: return .matchNothing
+        }
+    }
+
+    private func orQuery(_ queries: [Xapian.Query]) -> Xapian.Query {
+        queries.count == 1 ? queries[0] : Xapian.Query(.or, queries)
+    }
+
+    private static func positiveTexts(_ node: QueryNode) -> [String] {
+        switch node {
+        case .word(let text), .phrase(let text): return [text]
+        case .and(let parts), .or(let parts): return parts.flatMap(positiveTexts)
+        case .field, .not: return []
+        }
+    }
+}

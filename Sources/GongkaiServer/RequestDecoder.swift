@@ -1,0 +1,133 @@
+import GongkaiIndex
+
+/// One request of the JSON-lines protocol, type-checked.
+public enum Request: Sendable, Equatable {
+    case search(SearchRequest)
+    case stats
+    case ping
+}
+
+/// An error answered as `{"ok": false, "error": {"code": …, "message": …}}`.
+public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    public static func badRequest(_ message: String) -> ProtocolError { ProtocolError("bad_request", message) }
+}
+
+/// Reads request lines: `{"id": …, "op": "search", "q": …, "filters": {…}, "facets": […],
+/// "offset": 0, "limit": 10, "sort": "-amount", "explain": false}`, `{"op": "stats"}`, `{"op": "ping"}`.
+public enum RequestDecoder {
+    public static func decode(_ line: some Collection<UInt8>) -> (id: JSONValue?, request: Result<Request, ProtocolError>) {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(line)
+        } catch {
+            return (nil, .failure(ProtocolError("bad_json", String(describing: error))))
+        }
+        guard case .object = json else {
+            return (nil, .failure(.badRequest("a request must be a JSON object")))
+        }
+        let id = json["id"]
+        do {
+            return (id, .success(try request(from: json)))
+        } catch let error as ProtocolError {
+            return (id, .failure(error))
+        } catch let error as QueryError {
+            return (id, .failure(ProtocolError("bad_query", error.message)))
+        } catch {
+            return (id, .failure(.badRequest(String(describing: error))))
+        }
+    }
+
+    static let searchMembers: Set<String> = ["id", "op", "q", "filters", "facets", "offset", "limit", "sort", "explain"]
+
+    static func request(from json: JSONValue) throws -> Request {
+        let op: String
+        switch json["op"] {
+        case nil: throw ProtocolError.badRequest("missing \"op\" (search, stats or ping)")
+        case .string(let s)?: op = s
+        default: throw ProtocolError.badRequest("\"op\" must be a string")
+        }
+        switch op {
+        case "ping": return .ping
+        case "stats": return .stats
+        case "search": return .search(try search(from: json))
+        default: throw ProtocolError("unknown_op", "unknown op '\(op)'; ops are search, stats, ping")
+        }
+    }
+
+    static func search(from json: JSONValue) throws -> SearchRequest {
+        guard case .object(let members) = json else { throw ProtocolError.badRequest("a request must be a JSON object") }
+        if let unknown = members.map(\.0).first(where: { !searchMembers.contains($0) }) {
+            throw ProtocolError.badRequest("unknown member \"\(unknown)\" in search request")
+        }
+        var request = SearchRequest()
+        switch json["q"] {
+        case nil, .null?: break
+        case .string(let q)?: request.query = q
+        default: throw ProtocolError.badRequest("\"q\" must be a string")
+        }
+        if let filters = json["filters"], filters != .null {
+            guard case .object(let fields) = filters else { throw ProtocolError.badRequest("\"filters\" must be an object") }
+            for (name, value) in fields {
+                let field = try FilterField.named(name)
+                request.filters[field, default: []] += try filterValues(value, field: name)
+            }
+        }
+        if let facets = json["facets"], facets != .null {
+            guard case .array(let names) = facets else { throw ProtocolError.badRequest("\"facets\" must be an array of names") }
+            guard names.count <= 16 else { throw ProtocolError.badRequest("at most 16 facets") }
+            for name in names {
+                guard case .string(let text) = name else { throw ProtocolError.badRequest("\"facets\" must be an array of names") }
+                let facet = try FacetRequest.named(text)
+                if !request.facets.contains(facet) { request.facets.append(facet) }
+            }
+        }
+        request.offset = try integer(json["offset"], name: "offset", default: 0, range: 0...SearchRequest.maximumOffset)
+        // Larger pages are capped rather than refused, as a page size is a wish, not a contract.
+        request.limit = min(try integer(json["limit"], name: "limit", default: 10, range: 0...Int.max), SearchRequest.maximumLimit)
+        switch json["sort"] {
+        case nil, .null?: break
+        case .string(let s)?: request.sort = try SortOrder.named(s)
+        default: throw ProtocolError.badRequest("\"sort\" must be a string")
+        }
+        switch json["explain"] {
+        case nil, .null?: break
+        case .bool(let b)?: request.explain = b
+        default: throw ProtocolError.badRequest("\"explain\" must be true or false")
+        }
+        return request
+    }
+
+    /// A filter's values: one value or an array of them, numbers or strings.
+    static func filterValues(_ value: JSONValue, field: String) throws -> [String] {
+        let items: [JSONValue]
+        if case .array(let array) = value { items = array } else { items = [value] }
+        guard items.count <= 256 else { throw ProtocolError.badRequest("filter \(field) has more than 256 values") }
+        return try items.map { item in
+            switch item {
+            case .string(let s): return s
+            case .int(let i): return String(i)
+            case .double(let d): return String(d)
+            default: throw ProtocolError.badRequest("filter \(field) values must be strings or numbers")
+            }
+        }
+    }
+
+    static func integer(_ value: JSONValue?, name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let value, value != .null else { return fallback }
+        guard let int = value.intValue else { throw ProtocolError.badRequest("\"\(name)\" must be a whole number") }
+        guard range.contains(int) else {
+            throw ProtocolError.badRequest("\"\(name)\" must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return int
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import ChineseAnalysis
+import GongkaiServer
+import Logging
+import NIOCore
+
+/// `gongkai serve`: the daemon.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Answer JSON-lines search requests on a Unix socket (or a socket systemd hands over)."
+    )
+
+    @Option(help: "The database folder. Default: $GONGKAI_DB or ./gongkai.db")
+    var db: String = Defaults.database
+
+    @Option(help: "The socket path. Default: $GONGKAI_SOCKET or /tmp/gongkai.sock")
+    var socket: String = Defaults.socket
+
+    @Option(help: "Permissions of the socket file, in octal.")
+    var socketMode: String = "0660"
+
+    @Option(help: "Worker threads (each with its own database handle). Default: the number of cores.")
+    var workers: Int = System.coreCount
+
+    @Option(help: "Seconds before an idle connection is closed.")
+    var idleTimeout: Int64 = 300
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard let mode = UInt32(socketMode, radix: 8), mode <= 0o777 else {
+            throw ValidationError("--socket-mode must be octal permissions such as 0660")
+        }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+    }
+
+    func run() throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "gongkai")
+        var configuration = DaemonConfiguration(databasePath: db, socketPath: socket)
+        configuration.socketMode = UInt32(socketMode, radix: 8)!
+        configuration.workers = workers
+        configuration.idleTimeout = idleTimeout
+        do {
+            let service = try SearchService(databasePath: db, analyzer: Analyzer(), workers: workers, logger: logger)
+            try Daemon(configuration: configuration, service: service, logger: logger).run()
+        } catch {
+            printError("gongkai serve: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
