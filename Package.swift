@@ -57,7 +57,8 @@ let package = Package(
         .testTarget(name: "DisclosureTests", dependencies: ["Disclosure"]),
         .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
         .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex"]),
-        .testTarget(name: "GongkaiServerTests", dependencies: ["GongkaiServer", "GongkaiIndex"]),
+        // Runs the real `gongkai` binary, so it depends on it to have it built.
+        .testTarget(name: "GongkaiServerTests", dependencies: ["GongkaiServer", "GongkaiIndex", "gongkai"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
