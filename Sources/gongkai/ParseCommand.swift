@@ -28,7 +28,7 @@ struct ParseCommand: ParsableCommand {
                         print(String(decoding: try encoder.encode(record), as: UTF8.self))
                     }
                 } else {
-                    print("\(file): \(document.records.count) records, \(document.info)")
+                    print(document.summary)
                 }
             } catch {
                 failed = true
