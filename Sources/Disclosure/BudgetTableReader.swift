@@ -56,7 +56,8 @@ struct BudgetTableReader {
 
     private enum RowKind { case item, total }
 
-    /// Adds the line items and total checks; returns the rows that became neither.
+    /// Adds the line items and total checks; returns the rows that are not line items (totals
+    /// included, so their figures stay searchable).
     func read(_ data: [TableRow], into output: inout ParseOutput) -> [TableRow] {
         var logical: [(row: TableRow, kind: RowKind)] = []
         var notes: [TableRow] = []
@@ -66,6 +67,7 @@ struct BudgetTableReader {
             let onlyFigures = row.cells.indices.allSatisfy { row.cells[$0].isEmpty || amountColumns.contains($0) }
             if isTotal(row) || (figures && logical.isEmpty && onlyFigures) {
                 logical.append((row, .total))
+                notes.append(row)
             } else if hasCodes && !figures && !codes, let last = logical.indices.last, logical[last].kind == .item {
                 logical[last].row.absorb(row)
             } else if figures || codes {

@@ -32,10 +32,11 @@ struct NarrativeReader {
         }
     }
 
-    /// A table is content of the innermost heading.
+    /// A table ends the paragraph. It does not title itself after the heading above it, so that
+    /// heading still needs a passage of its own unless paragraphs follow.
     mutating func tableRead(into output: inout ParseOutput) {
         flushParagraph(into: &output)
-        contentArrives(into: &output)
+        flushBareHeadings(into: &output)
     }
 
     mutating func finish(into output: inout ParseOutput) {
@@ -48,15 +49,11 @@ struct NarrativeReader {
         if !heading.hasContent { bareHeadings.append((heading.text, heading.line)) }
     }
 
-    private mutating func contentArrives(into output: inout ParseOutput) {
-        if !headings.isEmpty { headings[headings.count - 1].hasContent = true }
-        flushBareHeadings(into: &output)
-    }
-
     private mutating func flushParagraph(into output: inout ParseOutput) {
         guard let open = paragraph else { return }
         paragraph = nil
-        contentArrives(into: &output)
+        if !headings.isEmpty { headings[headings.count - 1].hasContent = true }
+        flushBareHeadings(into: &output)
         let title = headings.last?.text ?? String(open.text.prefix(24))
         output.records.append(Record(type: .passage, title: title, text: open.text, section: sectionPath,
                                      firstLine: open.first, lastLine: open.last))

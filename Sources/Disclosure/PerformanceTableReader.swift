@@ -8,12 +8,15 @@ struct PerformanceTableReader {
     let context: TableContext
     let goalColumn: Int?
     let perProject: Bool
+    /// Department-wide tables name an 活动 and, in some years, a 任务 under it.
+    let hasTaskColumn: Bool
 
     static func read(_ context: TableContext, rows: [TableRow], caption: [(line: Int, text: String)],
                      into output: inout ParseOutput) {
         let (header, data) = TableHeader.split(rows)
         let reader = PerformanceTableReader(context: context, goalColumn: header.column(containing: "绩效目标"),
-                                            perProject: header.column(containing: "项目名称") != nil)
+                                            perProject: header.column(containing: "项目名称") != nil,
+                                            hasTaskColumn: header.column(containing: "任务") != nil)
         let notes = reader.read(data, into: &output)
         output.addTableNotes(context, caption: caption, rows: header.rows + notes)
     }
@@ -55,7 +58,7 @@ struct PerformanceTableReader {
                 if named.count >= 2 {
                     (state.activity, state.task) = (named[0], named[1...].joined(separator: " "))
                 } else if let only = named.first {
-                    if only.contains("/") || only.contains("-") { (state.activity, state.task) = (only, nil) } else { state.task = only }
+                    if !hasTaskColumn || only.contains("/") { (state.activity, state.task) = (only, nil) } else { state.task = only }
                 }
             }
             if let indicator {

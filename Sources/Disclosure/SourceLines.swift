@@ -61,7 +61,7 @@ enum Heading {
     /// The depth of a heading line (0 = 第一部分, 1 = 一、, 2 = （一）, 3 = 1、, 4 = （1）), or nil
     /// when the line is body text.
     static func level(of line: String) -> Int? {
-        guard line.count <= 36, !line.contains("。"), !line.contains("\t") else { return nil }
+        guard line.count <= 36, !line.contains("。"), !line.contains("，"), !line.contains("\t") else { return nil }
         let chars = Array(line)
         if chars.first == "第", let part = line.firstIndex(of: "部"),
            line[line.index(after: line.startIndex)..<part].allSatisfy({ chineseNumerals.contains($0) }),

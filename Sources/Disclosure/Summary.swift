@@ -7,6 +7,11 @@ extension ParsedDocument {
         out.append("  records: " + counts.joined(separator: ", "))
         var tables: [String] = []
         for record in records { if let table = record.table, !tables.contains(table) { tables.append(table) } }
+        // Checks of a side or a form of a table (`收支总表（收入）`, `自评表（项目）`) print under it
+        // unless the side has records of its own.
+        func owner(_ check: TotalCheck) -> String? {
+            tables.contains(check.table) ? check.table : tables.first { check.table.hasPrefix($0 + "（") }
+        }
         for table in tables {
             let rows = records.filter { $0.table == table }
             let items = rows.filter { $0.type == .lineItem }.count
@@ -17,7 +22,7 @@ extension ParsedDocument {
             if indicators > 0 { parts.append("\(indicators) indicators") }
             if parts.isEmpty { parts.append("text only") }
             out.append("  \(table)\(unit.map { "（\($0)）" } ?? ""): " + parts.joined(separator: ", "))
-            for check in totalChecks where check.table == table || check.table.hasPrefix(table + "（") {
+            for check in totalChecks where owner(check) == table {
                 out.append("    " + check.summary)
             }
         }

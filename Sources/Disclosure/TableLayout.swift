@@ -42,8 +42,8 @@ enum TableLayout {
         return blocks
     }
 
-    /// A table goes on over blank lines, debris and wrapped text lines as long as more tab rows
-    /// follow closely; a caption or a heading ends it.
+    /// A table goes on over blank lines, debris and wrapped text lines (even heading-like ones such
+    /// as `2.及时率`) as long as more tab rows follow closely; a caption ends it.
     private static func bodyEnd(from start: Int, in lines: [String]) -> Int {
         var end = start
         var index = start + 1
@@ -52,7 +52,7 @@ enum TableLayout {
             if line.contains("\t") {
                 end = index
             } else if !line.isEmpty && !SourceLines.isDebris(line) {
-                if isCaptionLike(line) || Heading.level(of: line) != nil || !tabRowFollows(index, in: lines) { break }
+                if isCaptionLike(line) || !tabRowFollows(index, in: lines) { break }
             }
             index += 1
         }
