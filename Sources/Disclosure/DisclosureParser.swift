@@ -13,55 +13,54 @@ public struct DisclosureParser: Sendable {
     }
 
     public func parse(text: String, fileName: String) -> ParsedDocument {
-        let lines = SourceLines(text)
-        let info = DocumentInfoInference.infer(lines: lines.lines)
-        var records: [Record] = []
-        var section: [String] = []
-        for (index, line) in lines.lines.enumerated() {
-            let cleaned = SourceLines.clean(line)
-            if cleaned.isEmpty { continue }
-            if SourceLines.isHeading(cleaned) {
-                section = [cleaned]
+        let lines = SourceLines(text).lines
+        let info = DocumentInfoInference.infer(lines: lines)
+        let blocks = TableLayout.blocks(in: lines)
+        var output = ParseOutput()
+        var narrative = NarrativeReader()
+        var nextBlock = 0
+        var index = 0
+        while index < lines.count {
+            if nextBlock < blocks.count {
+                let block = blocks[nextBlock]
+                if index == (block.captionLines.first ?? block.body.lowerBound) {
+                    narrative.tableRead(into: &output)
+                    Self.readTable(block, lines: lines, section: narrative.sectionPath, into: &output)
+                    index = block.body.upperBound + 1
+                    nextBlock += 1
+                    continue
+                }
             }
-            records.append(Record(type: .passage, title: section.last ?? cleaned, text: cleaned,
-                                  section: section, firstLine: index + 1, lastLine: index + 1))
+            narrative.read(lines[index], number: index + 1, into: &output)
+            index += 1
         }
-        return ParsedDocument(fileName: fileName, info: info, records: records)
-    }
-}
-
-/// A file's text split into lines, with helpers for the PDF debris every layout shares.
-struct SourceLines {
-    let lines: [String]
-
-    init(_ text: String) {
-        var text = text
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
+        narrative.finish(into: &output)
+        let projects = output.projects.records(linkingIndicatorsIn: &output.records)
+        for project in projects { output.noteCodes(project.codes) }
+        return ParsedDocument(fileName: fileName, info: info, records: output.records + projects,
+                              totalChecks: output.checks, codeNames: output.codeNames)
     }
 
-    /// Drops markdown markers, HTML tags and surrounding blanks.
-    static func clean(_ line: String) -> String {
-        var out = ""
-        var inTag = false
-        for ch in line {
-            if ch == "<" { inTag = true; continue }
-            if inTag { if ch == ">" { inTag = false }; continue }
-            out.append(ch)
+    /// Chooses the reader by layout and header: self-evaluation forms, performance-target tables
+    /// (headers naming 指标), budget tables; an unknown one-cell table is kept as one passage.
+    private static func readTable(_ block: TableBlock, lines: [String], section: [String], into output: inout ParseOutput) {
+        let caption = block.captionLines.map { (line: $0 + 1, text: lines[$0]) }
+        let context = TableContext(title: block.title ?? section.last ?? "表", unit: block.unit, section: section)
+        if block.oneCellPerLine {
+            let rows = TableLayout.oneCellRows(block, lines: lines)
+            if SelfEvaluationReader.isSelfEvaluation(rows) {
+                SelfEvaluationReader.read(context, rows: rows, caption: caption, into: &output)
+            } else {
+                output.addTableNotes(context, caption: caption, rows: rows)
+            }
+            return
         }
-        var trimmed = Substring(out)
-        while let first = trimmed.first, first == " " || first == "\t" || first == "#" { trimmed = trimmed.dropFirst() }
-        while let last = trimmed.last, last == " " || last == "\t" { trimmed = trimmed.dropLast() }
-        return String(trimmed)
-    }
-
-    static func isHeading(_ line: String) -> Bool {
-        guard line.count <= 40, !line.contains("\t") else { return false }
-        let prefixes = ["第一部分", "第二部分", "第三部分", "第四部分", "第五部分", "一、", "二、", "三、", "四、",
-                        "五、", "六、", "七、", "八、", "九、", "十、", "表"]
-        return prefixes.contains { line.hasPrefix($0) }
+        let rows = TableLayout.tabRows(block, lines: lines)
+        if TableHeader.split(rows).header.text.contains("指标") || context.title.contains("绩效") {
+            PerformanceTableReader.read(context, rows: rows, caption: caption, into: &output)
+        } else {
+            BudgetTableReader.read(context, rows: rows, caption: caption, into: &output)
+        }
     }
 }
 

@@ -146,11 +146,18 @@ public struct Record: Sendable, Codable, Equatable {
         self.fields = fields
     }
 
-    /// The figure used to filter and sort by amount: the row's total (合计 / 项目总额) when it
-    /// has one, else its first amount.
+    /// The figure used to filter and sort by amount: a project's whole budget (项目总额, else its
+    /// 合计 or 全年预算数), a line item's 合计, else the record's first amount.
     public var primaryAmount: Amount? {
-        let totals: Set<String> = ["合计", "项目总额", "总计", "金额", "预算数", "本年预算金额", "年初预算数", "全年预算数"]
-        return amounts.first { totals.contains($0.label) } ?? amounts.first
+        let preferred: [String]
+        switch type {
+        case .project: preferred = ["项目总额", "合计", "全年预算数", "年初预算数", "本年预算金额", "预算金额"]
+        default: preferred = ["合计", "预算数", "本年预算金额", "预算金额", "金额", "总计"]
+        }
+        for label in preferred {
+            if let amount = amounts.first(where: { $0.label == label }) { return amount }
+        }
+        return amounts.first
     }
 }
 
@@ -163,14 +170,18 @@ public struct ParsedDocument: Sendable, Codable, Equatable {
     public var totalChecks: [TotalCheck]
     /// Problems met while parsing that did not stop it.
     public var warnings: [String]
+    /// Names of classification codes as the document prints them, including 类/款 rows
+    /// (`201` → `一般公共服务支出`, `2010301` → `行政运行`).
+    public var codeNames: [String: String]
 
     public init(fileName: String, info: DocumentInfo, records: [Record], totalChecks: [TotalCheck] = [],
-                warnings: [String] = []) {
+                warnings: [String] = [], codeNames: [String: String] = [:]) {
         self.fileName = fileName
         self.info = info
         self.records = records
         self.totalChecks = totalChecks
         self.warnings = warnings
+        self.codeNames = codeNames
     }
 }
 
@@ -184,9 +195,11 @@ public struct TotalCheck: Sendable, Codable, Equatable {
     public var agrees: Bool
     /// Why it does not agree, when known (a row in another unit, a sub-total counted twice …).
     public var reason: String?
+    /// How the sum was formed when plain addition of the rows was not it (sub-total rows left out).
+    public var note: String?
 
     public init(table: String, column: String, line: Int, stated: Double, summed: Double, agrees: Bool,
-                reason: String? = nil) {
+                reason: String? = nil, note: String? = nil) {
         self.table = table
         self.column = column
         self.line = line
@@ -194,5 +207,6 @@ public struct TotalCheck: Sendable, Codable, Equatable {
         self.summed = summed
         self.agrees = agrees
         self.reason = reason
+        self.note = note
     }
 }

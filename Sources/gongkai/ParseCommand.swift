@@ -6,7 +6,12 @@ import Foundation
 struct ParseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse",
-        abstract: "Print the records parsed from disclosure files."
+        abstract: "Print the records parsed from disclosure files.",
+        discussion: """
+            Without --json: per file, its district, year, kind and department, the record counts, \
+            then per table the line items and indicators read and each stated total (合计/总计/总分) \
+            with whether the rows agree with it and why not, the projects, and flagged figures.
+            """
     )
 
     @Flag(help: "Print one JSON object per record.")
@@ -28,7 +33,7 @@ struct ParseCommand: ParsableCommand {
                         print(String(decoding: try encoder.encode(record), as: UTF8.self))
                     }
                 } else {
-                    print("\(file): \(document.records.count) records, \(document.info)")
+                    print(document.summary)
                 }
             } catch {
                 failed = true

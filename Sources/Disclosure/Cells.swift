@@ -1,0 +1,130 @@
+/// Reading the content of single table cells: money figures, units, codes, indicator operators.
+enum Cell {
+    /// A money figure once PDF splits are repaired: `188. 886000`, `1, 546. 1 90000`, `<b>3,819.05</b>`.
+    /// Nil for anything that is not a plain decimal number.
+    static func number(_ cell: String) -> Double? {
+        var digits = ""
+        var sawDigit = false
+        var sawPoint = false
+        for ch in cell where !ch.isWhitespace && ch != "," {
+            if ch.isASCII && ch.isNumber {
+                sawDigit = true
+            } else if ch == "." && !sawPoint {
+                sawPoint = true
+            } else if ch == "-" && digits.isEmpty {
+            } else {
+                return nil
+            }
+            digits.append(ch)
+        }
+        guard sawDigit, digits.last != "." else { return nil }
+        return Double(digits)
+    }
+
+    /// `万元` or `元` from a caption such as `金额单位：万元` or a header such as `总体资金情况（元）`.
+    static func unit(in text: String) -> String? {
+        let compact = text.compacted
+        for marker in ["单位：", "单位:", "（", "("] {
+            var rest = Substring(compact)
+            while let range = rest.range(of: marker) {
+                let after = rest[range.upperBound...]
+                if after.hasPrefix("万元") { return "万元" }
+                if after.hasPrefix("元") { return "元" }
+                rest = after
+            }
+        }
+        return nil
+    }
+
+    /// A classification-style code at the start of a cell: `2010301-行政运行` → (`2010301`, `行政运行`);
+    /// the digits may be split by spaces (`299001 -北京市…`).
+    static func code(_ cell: String) -> (code: String, name: String)? {
+        guard let dash = cell.firstIndex(where: { $0 == "-" || $0 == "－" }) else { return nil }
+        let code = cell[..<dash].compacted
+        guard code.count >= 2, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isUppercase) }),
+              code.first!.isNumber else { return nil }
+        let name = Wrapped.normalizeSpaces(String(cell[cell.index(after: dash)...].trimmingWhitespace))
+        return (code, name)
+    }
+
+    /// The scheme a code belongs to judging by its shape: 3/5/7 digits starting with 2 are functional
+    /// (类/款/项), 5 digits starting with 5 or 3 are government / department economic codes.
+    static func scheme(ofCode code: String) -> CodeScheme? {
+        guard code.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        switch (code.first, code.count) {
+        case ("2", 3), ("2", 5), ("2", 7): return .function
+        case ("5", 3), ("5", 5): return .governmentEconomic
+        case ("3", 3), ("3", 5): return .departmentEconomic
+        default: return nil
+        }
+    }
+
+    static let operators: Set<String> = ["≥", "≤", "=", "<", ">", "＝", "≠", "定性", "＞", "＜"]
+
+    static func indicatorOperator(_ cell: String) -> String? {
+        let compact = cell.compacted
+        guard operators.contains(compact) else { return nil }
+        switch compact {
+        case "＝": return "="
+        case "＞": return ">"
+        case "＜": return "<"
+        default: return compact
+        }
+    }
+
+    static let level1Names = ["产出指标", "效益指标", "满意度指标", "成本指标"]
+
+    static func isLevel1(_ cell: String) -> Bool { level1Names.contains(cell.compacted) }
+
+    /// 二级指标 names: 数量指标, 社会效益指标, 服务对象满意度指标, 经济成本指标, 时效成本 …
+    static func isLevel2(_ cell: String) -> Bool {
+        let compact = cell.compacted
+        guard compact.count >= 4, compact.count <= 12, !isLevel1(compact) else { return false }
+        return compact.hasSuffix("指标") || compact.hasSuffix("成本") || compact == "服务对象满意度"
+    }
+
+    /// The 一级 indicator a 二级 one belongs to when the table leaves it blank.
+    static func level1(forLevel2 level2: String) -> String? {
+        if ["数量指标", "质量指标", "时效指标", "成本指标", "时效成本"].contains(level2) { return "产出指标" }
+        if level2.contains("成本") { return "成本指标" }
+        if level2.contains("效益") || level2.contains("影响") { return "效益指标" }
+        if level2.contains("满意") { return "满意度指标" }
+        return nil
+    }
+
+    /// `50-%` → `%`, `158-万` → `万`, `105-座（处）` → `座（处）`, `100- 套` → `套`.
+    static func indicatorUnit(_ cell: String) -> String? {
+        let compact = cell.compacted
+        guard !compact.isEmpty else { return nil }
+        if let coded = code(compact), coded.code.allSatisfy({ $0.isNumber }), !coded.name.isEmpty { return coded.name }
+        return compact
+    }
+
+    /// `1-正向指标` → `正向`, `2-反向 指标` → `反向`.
+    static func direction(_ cell: String) -> String? {
+        let compact = cell.compacted
+        if compact.contains("正向") { return "正向" }
+        if compact.contains("反向") { return "反向" }
+        return nil
+    }
+
+    /// A 项目代码 such as `11010222T000000417336`: 8 digits, a letter, 12 digits.
+    static func isProjectCode(_ text: String) -> Bool {
+        let chars = Array(text)
+        guard chars.count == 21, chars[8].isLetter, chars[8].isASCII else { return false }
+        return chars[..<8].allSatisfy { $0.isASCII && $0.isNumber } && chars[9...].allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// The start of a project code cut short by a cell boundary (`11010525T0000034`).
+    static func isPartialProjectCode(_ text: String) -> Bool {
+        let chars = Array(text)
+        guard chars.count > 9, chars.count < 21, chars[8].isLetter, chars[8].isASCII else { return false }
+        return chars[..<8].allSatisfy { $0.isASCII && $0.isNumber } && chars[9...].allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// `11010522T0000004 23872-区政府信息公开专项法律服务` → code and name; the code's OCR spaces removed.
+    static func projectCodeAndName(_ cell: String) -> (code: String, name: String)? {
+        guard let coded = code(cell), isProjectCode(coded.code) else { return nil }
+        return coded
+    }
+}

@@ -1,0 +1,135 @@
+/// A file's text split into lines, with helpers for the PDF debris every layout shares.
+struct SourceLines {
+    /// Cleaned lines: HTML tags and markdown markers gone, tabs (table cells) kept.
+    let lines: [String]
+
+    init(_ text: String) {
+        var text = text
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            SourceLines.clean(line.hasSuffix("\r") ? String(line.dropLast()) : String(line))
+        }
+    }
+
+    /// Drops HTML tags (block tags become a space), markdown heading and list markers and
+    /// surrounding blanks. Lines with tabs keep their tabs: every tab separates a table cell.
+    static func clean(_ line: String) -> String {
+        var out = ""
+        var tag = ""
+        var inTag = false
+        for ch in line {
+            if ch == "<", !inTag { inTag = true; tag = ""; continue }
+            if inTag {
+                if ch == ">" {
+                    inTag = false
+                    let name = tag.drop { $0 == "/" }.prefix { $0.isLetter }.lowercased()
+                    if ["p", "li", "ol", "ul", "br", "div", "tr", "td"].contains(name) { out.append(" ") }
+                } else {
+                    tag.append(ch)
+                }
+                continue
+            }
+            out.append(ch)
+        }
+        if inTag { out += "<" + tag }
+        if out.contains("\t") {
+            while let last = out.last, last == " " || last == "\r" { out.removeLast() }
+            return out
+        }
+        var trimmed = Substring(out).trimmingWhitespace
+        if trimmed.hasPrefix("#") {
+            trimmed = trimmed.drop { $0 == "#" }.trimmingWhitespace
+        } else if trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ") {
+            trimmed = trimmed.dropFirst(2).trimmingWhitespace
+        }
+        return String(trimmed)
+    }
+
+    /// `[illegible]` markers and `--|--` separators: PDF debris that carries no content.
+    static func isDebris(_ line: String) -> Bool {
+        let compact = line.filter { !$0.isWhitespace }
+        if compact.isEmpty { return false }
+        if compact == "[illegible]" { return true }
+        return compact.contains("--") && compact.allSatisfy { $0 == "-" || $0 == "|" || $0 == ":" }
+    }
+}
+
+/// Narrative headings and their depth in the section path.
+enum Heading {
+    static let chineseNumerals: Set<Character> = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
+
+    /// The depth of a heading line (0 = 第一部分, 1 = 一、, 2 = （一）, 3 = 1、, 4 = （1）), or nil
+    /// when the line is body text.
+    static func level(of line: String) -> Int? {
+        guard line.count <= 36, !line.contains("。"), !line.contains("，"), !line.contains("\t") else { return nil }
+        let chars = Array(line)
+        if chars.first == "第", let part = line.firstIndex(of: "部"),
+           line[line.index(after: line.startIndex)..<part].allSatisfy({ chineseNumerals.contains($0) }),
+           line[part...].hasPrefix("部分") {
+            return 0
+        }
+        let numerals = chars.prefix { chineseNumerals.contains($0) }
+        if !numerals.isEmpty, chars.count > numerals.count, chars[numerals.count] == "、" { return 1 }
+        if let open = chars.first, open == "（" || open == "(" {
+            let inner = chars.dropFirst().prefix { $0 != "）" && $0 != ")" }
+            guard !inner.isEmpty, inner.count < chars.count - 1 else { return nil }
+            if inner.allSatisfy({ chineseNumerals.contains($0) }) { return 2 }
+            if inner.allSatisfy({ $0.isASCII && $0.isNumber }) { return 4 }
+            return nil
+        }
+        let digits = chars.prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, digits.count <= 2, chars.count > digits.count + 1,
+           ["、", ".", "．"].contains(chars[digits.count]), !(chars[digits.count + 1].isNumber) {
+            return 3
+        }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    var trimmingWhitespace: SubSequence {
+        let start = firstIndex { !$0.isWhitespace } ?? endIndex
+        let end = lastIndex { !$0.isWhitespace }.map { index(after: $0) } ?? start
+        return self[start..<Swift.max(start, end)]
+    }
+
+    /// The text without any whitespace: how labels and names are compared.
+    var compacted: String { String(filter { !$0.isWhitespace }) }
+}
+
+enum Wrapped {
+    /// Joins text the PDF wrapped or split with spaces: a space survives only between two ASCII
+    /// letters or digits (`MCU 控制主机` keeps none, `IVR flow` keeps its space).
+    static func join(_ parts: [String]) -> String {
+        var out = ""
+        for part in parts {
+            let piece = String(part.trimmingWhitespace)
+            if piece.isEmpty { continue }
+            if let last = out.last, let first = piece.first, isWord(last), isWord(first) { out.append(" ") }
+            out += piece
+        }
+        return normalizeSpaces(out)
+    }
+
+    /// Removes spaces next to CJK text inside one string (`西城区 2022 年度 政务服务` → `西城区2022年度政务服务`).
+    static func normalizeSpaces(_ text: String) -> String {
+        let chars = Array(text)
+        var out = ""
+        for (i, ch) in chars.enumerated() {
+            if ch.isWhitespace {
+                let before = out.last
+                let after = chars[(i + 1)...].first { !$0.isWhitespace }
+                if let before, let after, isWord(before), isWord(after), !(out.last?.isWhitespace ?? true) {
+                    out.append(" ")
+                }
+                continue
+            }
+            out.append(ch)
+        }
+        return out
+    }
+
+    private static func isWord(_ ch: Character) -> Bool {
+        ch.isASCII && (ch.isLetter || ch.isNumber || ch == "%" || ch == ".")
+    }
+}
