@@ -97,6 +97,7 @@ public final class Indexer {
                 }
                 let text = try TextDecoding.decode(bytes)
                 let document = parser.parse(text: text, fileName: name)
+                for (code, name) in document.codeNames where codeNames[code] == nil { codeNames[code] = name }
                 let isUpdate = manifest[path] != nil
                 try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, name))
                 for (ordinal, record) in document.records.enumerated() {
