@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "XapianTests", dependencies: ["Xapian"]),
         .testTarget(name: "DisclosureTests", dependencies: ["Disclosure"]),
         .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
-        .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex"]),
+        .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian"]),
         // Runs the real `gongkai` binary, so it depends on it to have it built.
         .testTarget(name: "GongkaiServerTests", dependencies: ["GongkaiServer", "GongkaiIndex", "gongkai"]),
     ],

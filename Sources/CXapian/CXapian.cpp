@@ -241,6 +241,14 @@ char *gk_writable_metadata_keys(gk_writable *db, const char *prefix, size_t *len
     return listing(error, length, [&] { return metadata_keys(db->db, prefix); });
 }
 
+int gk_compact(const char *const *sources, size_t count, const char *destination, gk_error **error) {
+    return guarded(error, [&] {
+        Xapian::Database combined;
+        for (size_t i = 0; i < count; ++i) combined.add_database(Xapian::Database(sources[i]));
+        combined.compact(destination, Xapian::DBCOMPACT_MULTIPASS);
+    }) ? 0 : -1;
+}
+
 // --- reading -----------------------------------------------------------------------------
 
 gk_database *gk_database_open(const char *path, gk_error **error) {

@@ -3,7 +3,7 @@ import Disclosure
 import Foundation
 import Xapian
 
-/// What one indexing run did.
+/// What one indexing run did (or, with `dryRun`, would do).
 public struct IndexSummary: Sendable, Equatable {
     public struct Failure: Sendable, Equatable {
         public var path: String
@@ -17,18 +17,200 @@ public struct IndexSummary: Sendable, Equatable {
     public var failed: [Failure] = []
     /// Records written in this run.
     public var records = 0
-    /// Bytes of source text read and indexed in this run.
+    /// Bytes of source text parsed and indexed in this run.
     public var bytes = 0
     /// Source documents in the database after the run.
     public var documents = 0
     public var seconds = 0.0
+    /// Whether the run rebuilt everything because the schema changed.
+    public var rebuilt = false
+    public var dryRun = false
 
     public init() {}
 }
 
-/// The manifest entry of one indexed file, stored as database metadata so that a rerun can tell
-/// unchanged files from changed ones in the same commit as their records.
-struct FileEntry: Equatable {
+public struct IndexOptions: Sendable {
+    /// Keep the records of files that no longer exist.
+    public var keepMissing = false
+    /// Report what would change without writing.
+    public var dryRun = false
+    /// Threads that read, parse and analyze files; one more writes.
+    public var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Files between commits: a crash loses at most this many files' work.
+    public var filesPerCommit = 200
+    /// Called on the writing thread after each file.
+    public var progress: (@Sendable (IndexProgress) -> Void)?
+
+    public init() {}
+}
+
+/// Where a run is, for progress displays.
+public struct IndexProgress: Sendable {
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var bytesDone: Int
+    public var bytesTotal: Int
+    public var records: Int
+    public var seconds: Double
+}
+
+/// Writes parsed disclosures into the Xapian database. Files are read, parsed and analyzed on
+/// several threads and written by one (Xapian allows one writer); a second indexer on the same
+/// database fails at once with `IndexError.locked`.
+public final class Indexer {
+    public let databasePath: String
+    private let analyzer: Analyzer
+
+    public init(databasePath: String, analyzer: Analyzer) {
+        self.databasePath = databasePath
+        self.analyzer = analyzer
+    }
+
+    /// Indexes the files at `paths` (folders recursively). Unchanged files (same content hash) are
+    /// skipped, changed ones have all their records replaced, and files that no longer exist lose
+    /// their records unless `keepMissing`. A file that fails is reported and the rest indexed.
+    public func run(paths: [String], options: IndexOptions = IndexOptions()) throws -> IndexSummary {
+        let started = Date()
+        let files = try SourceFiles.list(paths)
+        let database = try openDatabase()
+        var state = try IndexState.load(database)
+        var summary = IndexSummary()
+        summary.dryRun = options.dryRun
+        // An index written by another schema version cannot be patched file by file.
+        if state.schemaVersion != nil && state.schemaVersion != Schema.version {
+            summary.rebuilt = true
+            if !options.dryRun {
+                try deleteEverything(database, state: &state)
+            } else {
+                state.manifest.removeAll()
+            }
+        }
+
+        let sizes = files.map { SourceFiles.size($0) }
+        var progress = IndexProgress(filesDone: 0, filesTotal: files.count, bytesDone: 0,
+                                     bytesTotal: sizes.reduce(0, +), records: 0, seconds: 0)
+        var sinceCommit = 0
+        let preparer = FilePreparer(analyzer: analyzer, manifest: state.manifest, dryRun: options.dryRun)
+        try ParallelMap.run(files, workers: options.workers, transform: preparer.prepare) { index, prepared in
+            progress.filesDone += 1
+            progress.bytesDone += sizes[index]
+            switch prepared {
+            case .unchanged(let path):
+                summary.unchanged.append(path)
+            case .failed(let path, let reason):
+                summary.failed.append(.init(path: path, reason: reason))
+            case .changed(let file):
+                if let clash = state.manifest.values.first(where: { $0.name == file.entry.name && $0.path != file.entry.path }) {
+                    summary.failed.append(.init(path: file.entry.path, reason: IndexError.duplicateFileName(file.entry.name, clash.path).description))
+                    break
+                }
+                if state.manifest[file.entry.path] != nil { summary.updated.append(file.entry.path) } else { summary.added.append(file.entry.path) }
+                summary.records += file.entry.records
+                summary.bytes += file.entry.size
+                progress.records += file.entry.records
+                if options.dryRun { break }
+                try write(file, to: database, state: &state)
+                sinceCommit += 1
+                if sinceCommit >= options.filesPerCommit {
+                    try commit(database, state: state)
+                    sinceCommit = 0
+                }
+            }
+            progress.seconds = Date().timeIntervalSince(started)
+            options.progress?(progress)
+        }
+
+        let listed = Set(files)
+        if !options.keepMissing {
+            for entry in state.manifest.values.sorted(by: { $0.path < $1.path })
+            where !listed.contains(entry.path) && !FileManager.default.fileExists(atPath: entry.path) {
+                summary.removed.append(entry.path)
+                if options.dryRun { continue }
+                try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
+                try database.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
+                state.manifest[entry.path] = nil
+            }
+        }
+        if !options.dryRun { try commit(database, state: state) }
+        summary.documents = options.dryRun
+            ? state.manifest.count + summary.added.count - summary.removed.count
+            : state.manifest.count
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    private func openDatabase() throws -> WritableDatabase {
+        do {
+            return try WritableDatabase(path: databasePath)
+        } catch let error as XapianError where error.type == "DatabaseLockError" {
+            throw IndexError.locked(databasePath)
+        } catch let error as XapianError {
+            throw IndexError.database(error.description)
+        }
+    }
+
+    private func write(_ file: PreparedFile, to database: WritableDatabase, state: inout IndexState) throws {
+        do {
+            try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, file.entry.name))
+            for record in file.documents {
+                try database.replaceDocument(uniqueTerm: record.uniqueTerm, record.document)
+            }
+            try database.setMetadata(Schema.Metadata.filePrefix + file.entry.path, file.entry.encoded)
+        } catch let error as XapianError {
+            // A database error is not the file's fault: stop rather than fail every file.
+            throw IndexError.database(error.description)
+        }
+        state.manifest[file.entry.path] = file.entry
+        for (code, name) in file.codeNames where state.codeNames[code] == nil { state.codeNames[code] = name }
+    }
+
+    private func deleteEverything(_ database: WritableDatabase, state: inout IndexState) throws {
+        for entry in state.manifest.values {
+            try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
+            try database.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
+        }
+        state.manifest.removeAll()
+        state.codeNames.removeAll()
+    }
+
+    private func commit(_ database: WritableDatabase, state: IndexState) throws {
+        do {
+            try database.setMetadata(Schema.Metadata.schemaVersion, Schema.version)
+            try database.setMetadata(Schema.Metadata.documentCount, String(state.manifest.count))
+            let names = JSONValue.object(state.codeNames.keys.sorted().map { ($0, .string(state.codeNames[$0]!)) })
+            try database.setMetadata(Schema.Metadata.codeNames, names.serialized())
+            try database.commit()
+        } catch let error as XapianError {
+            throw IndexError.database(error.description)
+        }
+    }
+}
+
+/// The database's own record of what it holds, kept in its metadata so that it commits
+/// together with the records.
+struct IndexState {
+    var schemaVersion: String?
+    var manifest: [String: FileEntry]
+    var codeNames: [String: String]
+
+    static func load(_ database: WritableDatabase) throws -> IndexState {
+        let version = try database.metadata(Schema.Metadata.schemaVersion)
+        var manifest: [String: FileEntry] = [:]
+        for key in try database.metadataKeys(prefix: Schema.Metadata.filePrefix) {
+            let path = String(key.dropFirst(Schema.Metadata.filePrefix.count))
+            if let entry = FileEntry(path: path, encoded: try database.metadata(key)) { manifest[path] = entry }
+        }
+        var codeNames: [String: String] = [:]
+        let stored = try database.metadata(Schema.Metadata.codeNames)
+        if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
+            for (code, value) in members { codeNames[code] = value.stringValue }
+        }
+        return IndexState(schemaVersion: version.isEmpty ? nil : version, manifest: manifest, codeNames: codeNames)
+    }
+}
+
+/// The manifest entry of one indexed file.
+struct FileEntry: Equatable, Sendable {
     var path: String
     var name: String
     var hash: String
@@ -52,119 +234,136 @@ struct FileEntry: Equatable {
     }
 }
 
-/// Writes parsed disclosures into the Xapian database. One indexer writes at a time: Xapian's
-/// lock makes a second one fail at once with a clear message.
-public final class Indexer {
-    public let databasePath: String
+/// A file made ready for the writer on a worker thread.
+enum PreparedOutcome: @unchecked Sendable {
+    // The Xapian documents inside are built by one thread and handed whole to the writer.
+    case unchanged(String)
+    case changed(PreparedFile)
+    case failed(String, String)
+}
+
+struct PreparedFile {
+    struct Document {
+        var uniqueTerm: String
+        var document: Xapian.Document
+    }
+
+    var entry: FileEntry
+    var documents: [Document]
+    var codeNames: [String: String]
+}
+
+/// Reads, hashes, parses and analyzes one file. Safe to call from several threads at once.
+struct FilePreparer: Sendable {
+    let analyzer: Analyzer
+    let manifest: [String: FileEntry]
+    let dryRun: Bool
     private let parser = DisclosureParser()
-    private let analyzer: Analyzer
-    /// Files between commits: a crash loses at most this many files' work.
-    public var filesPerCommit = 100
 
-    public init(databasePath: String, analyzer: Analyzer) {
-        self.databasePath = databasePath
+    init(analyzer: Analyzer, manifest: [String: FileEntry], dryRun: Bool) {
         self.analyzer = analyzer
+        self.manifest = manifest
+        self.dryRun = dryRun
     }
 
-    /// Indexes the files at `paths` (folders recursively). Files indexed before whose content is
-    /// unchanged are skipped; changed files have all their records replaced; files that no longer
-    /// exist lose their records unless `keepMissing`.
-    public func run(paths: [String], keepMissing: Bool = false) throws -> IndexSummary {
-        let started = Date()
-        var summary = IndexSummary()
-        let database: WritableDatabase
+    func prepare(_ path: String) -> PreparedOutcome {
         do {
-            database = try WritableDatabase(path: databasePath)
-        } catch let error as XapianError where error.type == "DatabaseLockError" {
-            throw IndexError.locked(databasePath)
+            let bytes = try SourceFiles.read(path)
+            let hash = ContentHash.fnv1a64(bytes)
+            if let previous = manifest[path], previous.hash == hash, previous.size == bytes.count {
+                return .unchanged(path)
+            }
+            let name = (path as NSString).lastPathComponent
+            let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
+            let entry = FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count)
+            var codeNames = document.codeNames
+            for record in document.records {
+                for code in record.codes { if let name = code.name, codeNames[code.code] == nil { codeNames[code.code] = name } }
+            }
+            let documents: [PreparedFile.Document] = dryRun ? [] : document.records.enumerated().map { ordinal, record in
+                let made = RecordDocument.make(record: record, ordinal: ordinal, document: document, analyzer: analyzer)
+                return PreparedFile.Document(uniqueTerm: Schema.term(Schema.Prefix.uniqueID, made.id), document: made.document)
+            }
+            return .changed(PreparedFile(entry: entry, documents: documents, codeNames: codeNames))
+        } catch {
+            return .failed(path, String(describing: error))
         }
-        var manifest = try loadManifest(database)
-        var codeNames = try loadCodeNames(database)
+    }
+}
 
-        let files = try SourceFiles.list(paths)
-        var sinceCommit = 0
-        for path in files {
-            do {
-                let bytes = try SourceFiles.read(path)
-                let hash = ContentHash.fnv1a64(bytes)
-                let name = (path as NSString).lastPathComponent
-                if let previous = manifest[path], previous.hash == hash, previous.size == bytes.count {
-                    summary.unchanged.append(path)
-                    continue
+/// Runs `transform` over items on worker threads and hands each result, in input order, to
+/// `consume` on the calling thread. At most a few results wait at a time, so memory stays
+/// bounded whatever the number of items.
+enum ParallelMap {
+    static func run<Output>(_ items: [String], workers: Int, transform: @escaping @Sendable (String) -> Output,
+                            consume: (Int, Output) throws -> Void) throws where Output: Sendable {
+        let window = max(2, workers * 2)
+        let channel = ResultWindow<Output>(capacity: window)
+        let group = DispatchGroup()
+        let queue = DispatchQueue(label: "gongkai.index.workers", attributes: .concurrent)
+        for worker in 0..<max(1, workers) {
+            queue.async(group: group) {
+                var index = worker
+                while index < items.count {
+                    guard channel.waitForRoom(index) else { return }
+                    channel.put(index, transform(items[index]))
+                    index += max(1, workers)
                 }
-                if let clash = manifest.values.first(where: { $0.name == name && $0.path != path }) {
-                    throw IndexError.duplicateFileName(name, clash.path)
-                }
-                let text = try TextDecoding.decode(bytes)
-                let document = parser.parse(text: text, fileName: name)
-                for (code, name) in document.codeNames where codeNames[code] == nil { codeNames[code] = name }
-                let isUpdate = manifest[path] != nil
-                try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, name))
-                for (ordinal, record) in document.records.enumerated() {
-                    let made = RecordDocument.make(record: record, ordinal: ordinal, document: document, analyzer: analyzer)
-                    try database.replaceDocument(uniqueTerm: Schema.term(Schema.Prefix.uniqueID, made.id), made.document)
-                    for code in record.codes {
-                        if let name = code.name, codeNames[code.code] == nil { codeNames[code.code] = name }
-                    }
-                }
-                let entry = FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count)
-                try database.setMetadata(Schema.Metadata.filePrefix + path, entry.encoded)
-                manifest[path] = entry
-                if isUpdate { summary.updated.append(path) } else { summary.added.append(path) }
-                summary.records += document.records.count
-                summary.bytes += bytes.count
-                sinceCommit += 1
-                if sinceCommit >= filesPerCommit {
-                    try commit(database, manifest: manifest, codeNames: codeNames)
-                    sinceCommit = 0
-                }
-            } catch let error as XapianError {
-                // A database error is not the file's fault: stop rather than report every file.
-                throw IndexError.database(error.description)
-            } catch {
-                summary.failed.append(.init(path: path, reason: String(describing: error)))
             }
         }
-
-        if !keepMissing {
-            for entry in manifest.values.sorted(by: { $0.path < $1.path }) where !FileManager.default.fileExists(atPath: entry.path) {
-                try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
-                try database.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
-                manifest[entry.path] = nil
-                summary.removed.append(entry.path)
-            }
+        defer {
+            channel.cancel()
+            group.wait()
         }
-        try commit(database, manifest: manifest, codeNames: codeNames)
-        summary.documents = manifest.count
-        summary.seconds = Date().timeIntervalSince(started)
-        return summary
-    }
-
-    private func commit(_ database: WritableDatabase, manifest: [String: FileEntry], codeNames: [String: String]) throws {
-        try database.setMetadata(Schema.Metadata.schemaVersion, Schema.version)
-        try database.setMetadata(Schema.Metadata.documentCount, String(manifest.count))
-        let names = JSONValue.object(codeNames.keys.sorted().map { ($0, .string(codeNames[$0]!)) })
-        try database.setMetadata(Schema.Metadata.codeNames, names.serialized())
-        try database.commit()
-    }
-
-    private func loadManifest(_ database: WritableDatabase) throws -> [String: FileEntry] {
-        var manifest: [String: FileEntry] = [:]
-        for key in try database.metadataKeys(prefix: Schema.Metadata.filePrefix) {
-            let path = String(key.dropFirst(Schema.Metadata.filePrefix.count))
-            if let entry = FileEntry(path: path, encoded: try database.metadata(key)) {
-                manifest[path] = entry
-            }
+        for index in items.indices {
+            try consume(index, channel.take(index))
         }
-        return manifest
+    }
+}
+
+/// Results keyed by input position; a worker may run at most `capacity` items ahead of the
+/// consumer.
+final class ResultWindow<Output: Sendable>: @unchecked Sendable {
+    // All state is guarded by `condition`.
+    private let condition = NSCondition()
+    private var results: [Int: Output] = [:]
+    private var consumed = 0
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
     }
 
-    private func loadCodeNames(_ database: WritableDatabase) throws -> [String: String] {
-        let stored = try database.metadata(Schema.Metadata.codeNames)
-        guard !stored.isEmpty, case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) else { return [:] }
-        var names: [String: String] = [:]
-        for (code, value) in members { names[code] = value.stringValue }
-        return names
+    /// Blocks until item `index` is within the window; false when the run was cancelled.
+    func waitForRoom(_ index: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while index >= consumed + capacity && !cancelled { condition.wait() }
+        return !cancelled
+    }
+
+    func put(_ index: Int, _ output: Output) {
+        condition.lock()
+        results[index] = output
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func take(_ index: Int) -> Output {
+        condition.lock()
+        defer { condition.unlock() }
+        while results[index] == nil { condition.wait() }
+        consumed = index + 1
+        condition.broadcast()
+        return results.removeValue(forKey: index)!
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
@@ -177,7 +376,7 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .locked(let path):
-            return "another indexer is writing \(path); wait for it to finish"
+            return "another indexer is writing \(path); try again when it has finished"
         case .duplicateFileName(let name, let other):
             return "a different file with the same name \(name) is already indexed (\(other)); file names must be unique"
         case .database(let message):
@@ -216,6 +415,10 @@ enum SourceFiles {
             }
         }
         return files.sorted()
+    }
+
+    static func size(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
     static func read(_ path: String) throws -> [UInt8] {

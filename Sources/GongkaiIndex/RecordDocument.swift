@@ -59,7 +59,9 @@ struct RecordDocument {
             doc.addBooleanTerm(Schema.term(Schema.Prefix.project, name))
         }
         if let projectKey = projectCode ?? record.projectName {
-            doc.setValue(Schema.Slot.project, projectKey)
+            // The facet shows the name beside the code: `code\tname`.
+            let name = projectCode != nil ? record.projectName.map { "\t" + $0 } ?? "" : ""
+            doc.setValue(Schema.Slot.project, projectKey + name)
         }
         if let unit = record.indicator?.unit, !unit.isEmpty {
             doc.addBooleanTerm(Schema.term(Schema.Prefix.unit, unit))

@@ -94,6 +94,12 @@ public final class Searcher {
             if let name = catalog.codeNames[value] { members.append(("name", .string(name))) }
             members.append(("count", .int(count)))
             return .object(members)
+        case .project:
+            let parts = value.split(separator: "\t", maxSplits: 1).map(String.init)
+            var members: [(String, JSONValue)] = [("value", .string(parts[0]))]
+            if parts.count == 2 { members.append(("name", .string(parts[1]))) }
+            members.append(("count", .int(count)))
+            return .object(members)
         default:
             return .object([("value", .string(value)), ("count", .int(count))])
         }
@@ -126,6 +132,22 @@ struct SnippetMaker {
         }
         out += text[cursor..<windowEnd]
         if windowEnd < text.endIndex { out += "…" }
+        return Self.collapsingWhitespace(out)
+    }
+
+    /// Table cells and wrapped lines read as one line in a snippet.
+    static func collapsingWhitespace(_ text: String) -> String {
+        var out = ""
+        var lastWasSpace = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" || scalar == "\t" || scalar == "\r" || scalar == " " {
+                if !lastWasSpace { out.unicodeScalars.append(" ") }
+                lastWasSpace = true
+            } else {
+                out.unicodeScalars.append(scalar)
+                lastWasSpace = false
+            }
+        }
         return out
     }
 }

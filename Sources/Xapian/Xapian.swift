@@ -1,4 +1,5 @@
 import CXapian
+import Glibc
 
 /// An error Xapian reported, carried across the C shim as its class name and message.
 public struct XapianError: Error, CustomStringConvertible, Equatable {
@@ -174,6 +175,18 @@ public final class WritableDatabase {
     }
 
     public var documentCount: UInt32 { gk_writable_doccount(handle) }
+}
+
+/// Merges databases into a new, compact one (as `xapian-compact` does). Document ids are
+/// renumbered; nothing in the schema depends on them.
+public func compactDatabases(_ sources: [String], into destination: String) throws {
+    var pointers = sources.map { strdup($0) }
+    defer { pointers.forEach { free($0) } }
+    _ = try pointers.withUnsafeMutableBufferPointer { buffer in
+        try buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { rebound in
+            try XapianError.check { gk_compact(rebound.baseAddress, rebound.count, destination, $0) }
+        }
+    }
 }
 
 /// A read-only view of a database at one revision. Not thread-safe: give each thread its own.

@@ -77,6 +77,10 @@ char *gk_writable_metadata_keys(gk_writable *db, const char *prefix, size_t *len
 
 void gk_string_free(char *string);
 
+/// Merges the databases at `sources` into a new compact database at `destination`. Returns 0 on
+/// success.
+int gk_compact(const char *const *sources, size_t count, const char *destination, gk_error **error);
+
 // --- reading ----------------------------------------------------------------------------
 
 /// Opens a database for reading: a directory, or a stub file listing databases.

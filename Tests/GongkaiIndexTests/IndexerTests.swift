@@ -1,0 +1,147 @@
+import ChineseAnalysis
+import Foundation
+import Testing
+import Xapian
+@testable import GongkaiIndex
+
+/// A scratch copy of the sample corpus and a database beside it.
+struct Scratch {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Index/corpus").path
+
+    let directory: String
+    var corpus: String { directory + "/corpus" }
+    var database: String { directory + "/db" }
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "gongkai-index-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.corpus, toPath: corpus)
+    }
+
+    func file(_ prefix: String) throws -> String {
+        let name = try FileManager.default.contentsOfDirectory(atPath: corpus).first { $0.hasPrefix(prefix) }!
+        return corpus + "/" + name
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+let sharedAnalyzer = Analyzer()
+
+func index(_ scratch: Scratch, _ configure: (inout IndexOptions) -> Void = { _ in }) throws -> IndexSummary {
+    var options = IndexOptions()
+    configure(&options)
+    return try Indexer(databasePath: scratch.database, analyzer: sharedAnalyzer).run(paths: [scratch.corpus], options: options)
+}
+
+func search(_ scratch: Scratch, _ request: SearchRequest) throws -> SearchResponse {
+    try Searcher(databasePath: scratch.database, analyzer: sharedAnalyzer).search(request)
+}
+
+/// The hits of a response as parsed JSON objects.
+func hits(_ response: SearchResponse) throws -> [JSONValue] {
+    try response.hits.map { try JSONValue.parse(Array($0.serialized().utf8)) }
+}
+
+func hitIDs(_ response: SearchResponse) throws -> [String] {
+    try hits(response).map { $0["id"]?.stringValue ?? "" }
+}
+
+@Suite struct IndexerTests {
+    @Test func secondRunOverAnUnchangedCorpusChangesNothing() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let first = try index(scratch)
+        #expect(first.added.count == 4 && first.failed.isEmpty && first.records > 1000)
+        let second = try index(scratch)
+        #expect(second.added.isEmpty && second.updated.isEmpty && second.removed.isEmpty)
+        #expect(second.unchanged.count == 4 && second.records == 0 && second.documents == 4)
+        #expect(try search(scratch, SearchRequest()).total == first.records)
+    }
+
+    @Test func editingOneFileReplacesExactlyItsRecords() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let first = try index(scratch)
+        let path = try scratch.file("002_")
+        let before = try search(scratch, SearchRequest(filters: [.district: ["朝阳区"]])).total
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        text += "\n新增段落：朝阳区测试用的独特词语蓝鲸计划。\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+
+        let second = try index(scratch)
+        #expect(second.updated == [path] && second.added.isEmpty && second.unchanged.count == 3)
+        let after = try search(scratch, SearchRequest(filters: [.district: ["朝阳区"]])).total
+        #expect(after == before + 1)
+        #expect(try search(scratch, SearchRequest()).total == first.records + 1)
+        #expect(try search(scratch, SearchRequest(query: "蓝鲸计划")).total == 1)
+    }
+
+    @Test func deletingOneFileRemovesItsRecordsUnlessKept() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try index(scratch)
+        let path = try scratch.file("004_")
+        let fengtai = try search(scratch, SearchRequest(filters: [.district: ["丰台"]])).total
+        #expect(fengtai > 0)
+        let total = try search(scratch, SearchRequest()).total
+        try FileManager.default.removeItem(atPath: path)
+
+        let kept = try index(scratch) { $0.keepMissing = true }
+        #expect(kept.removed.isEmpty && kept.documents == 4)
+        let dry = try index(scratch) { $0.dryRun = true }
+        #expect(dry.removed == [path])
+        #expect(try search(scratch, SearchRequest()).total == total)
+
+        let removed = try index(scratch)
+        #expect(removed.removed == [path] && removed.documents == 3)
+        #expect(try search(scratch, SearchRequest(filters: [.district: ["丰台"]])).total == 0)
+        #expect(try search(scratch, SearchRequest()).total == total - fengtai)
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let dry = try index(scratch) { $0.dryRun = true }
+        #expect(dry.added.count == 4 && dry.records > 1000)
+        #expect(try search(scratch, SearchRequest()).total == 0)
+    }
+
+    @Test func anUnreadableFileIsReportedAndTheRestIndexed() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let binary = scratch.corpus + "/picture.png"
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0x00, 0x1A, 0x0A]).write(to: URL(fileURLWithPath: binary))
+        let summary = try index(scratch)
+        #expect(summary.failed.map(\.path) == [binary])
+        #expect(summary.failed.first?.reason.contains("not a text file") == true)
+        #expect(summary.added.count == 4)
+    }
+
+    @Test func anIndexOfAnotherSchemaVersionIsRebuilt() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let first = try index(scratch)
+        do {
+            let writer = try WritableDatabase(path: scratch.database)
+            try writer.setMetadata(Schema.Metadata.schemaVersion, "0")
+            try writer.commit()
+        }
+        let second = try index(scratch)
+        #expect(second.rebuilt && second.added.count == 4 && second.records == first.records)
+        #expect(try search(scratch, SearchRequest()).total == first.records)
+    }
+
+    @Test func parallelAndSerialRunsWriteTheSameRecords() throws {
+        let parallel = try Scratch(), serial = try Scratch()
+        defer { parallel.remove(); serial.remove() }
+        let a = try index(parallel) { $0.workers = 4; $0.filesPerCommit = 1 }
+        let b = try index(serial) { $0.workers = 1 }
+        #expect(a.records == b.records)
+        let request = SearchRequest(query: "视频会议", facets: [FacetRequest(field: .type)], limit: 1000)
+        #expect(Set(try hitIDs(search(parallel, request))) == Set(try hitIDs(search(serial, request))))
+    }
+}
