@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
         .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian"]),
         // Runs the real `gongkai` binary, so it depends on it to have it built.
-        .testTarget(name: "GongkaiServerTests", dependencies: ["GongkaiServer", "GongkaiIndex", "gongkai"]),
+        .testTarget(name: "GongkaiServerTests", dependencies: ["GongkaiServer", "GongkaiIndex", "Xapian", "gongkai"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
