@@ -321,9 +321,19 @@ gk_query *gk_query_term(const char *term, size_t length, uint32_t wqf) {
     }
 }
 
-gk_query *gk_query_match_all(void) { return wrap_query(Xapian::Query(Xapian::Query::MatchAll)); }
+// Xapian::Query::MatchAll is one static object whose reference count is not atomic: copying it
+// from several threads corrupts the heap. An empty term builds an equivalent, unshared query.
+static Xapian::Query fresh_match_all() { return Xapian::Query(std::string()); }
 
-gk_query *gk_query_match_nothing(void) { return wrap_query(Xapian::Query(Xapian::Query::MatchNothing)); }
+gk_query *gk_query_match_all(void) {
+    try {
+        return wrap_query(fresh_match_all());
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+gk_query *gk_query_match_nothing(void) { return wrap_query(Xapian::Query()); }
 
 gk_query *gk_query_combine(int op, gk_query *const *subqueries, size_t count, uint32_t window) {
     try {
@@ -361,7 +371,7 @@ gk_query *gk_query_value_range(uint32_t slot, const char *low, size_t low_length
         if (high != nullptr) {
             return wrap_query(Xapian::Query(Xapian::Query::OP_VALUE_LE, slot, std::string(high, high_length)));
         }
-        return wrap_query(Xapian::Query(Xapian::Query::MatchAll));
+        return wrap_query(fresh_match_all());
     } catch (...) {
         return nullptr;
     }
@@ -370,6 +380,19 @@ gk_query *gk_query_value_range(uint32_t slot, const char *low, size_t low_length
 gk_query *gk_query_scale_weight(gk_query *query, double factor) {
     try {
         return wrap_query(Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, query->query, factor));
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+gk_query *gk_query_value_weights(uint32_t slot, const char *const *keys, const size_t *key_lengths,
+                                 const double *weights, size_t count, double default_weight) {
+    try {
+        std::unique_ptr<Xapian::ValueMapPostingSource> source(new Xapian::ValueMapPostingSource(slot));
+        for (size_t i = 0; i < count; ++i) source->add_mapping(std::string(keys[i], key_lengths[i]), weights[i]);
+        source->set_default_weight(default_weight);
+        // The query takes ownership of the released source.
+        return wrap_query(Xapian::Query(source.release()->release()));
     } catch (...) {
         return nullptr;
     }

@@ -34,6 +34,9 @@ struct QueryCompiler {
         for (field, values) in filters { fieldValues[field, default: []] += values }
 
         var query = ranked.isEmpty ? Xapian.Query.matchAll : Xapian.Query(.and, try ranked.map(compileNode))
+        if !ranked.isEmpty {
+            query = Xapian.Query(.andMaybe, [query, Self.typePrior])
+        }
         let filterGroups = try fieldValues.keys.sorted { $0.rawValue < $1.rawValue }.map { field in
             try orQuery(fieldValues[field]!.map { try filterQuery(resolver.condition(field, $0)) })
         }
@@ -44,6 +47,13 @@ struct QueryCompiler {
             query = Xapian.Query(.andNot, [query, orQuery(try excluded.map(compileNode))])
         }
         return CompiledQuery(query: query, parsed: parsed, highlightWords: ranked.flatMap(Self.positiveTexts))
+    }
+
+    /// Researchers look for projects first, then budget lines and indicators, then prose: a small
+    /// weight by record type, added to the text match so it orders hits of similar relevance.
+    static var typePrior: Xapian.Query {
+        Xapian.Query(valueWeights: Schema.Slot.type,
+                     ["project": 1.5, "line_item": 0.6, "indicator": 0.6, "passage": 0], default: 0)
     }
 
     private func compileNode(_ node: QueryNode) throws -> Xapian.Query {

@@ -1,4 +1,5 @@
 import CXapian
+import Glibc
 
 /// A Xapian query. Immutable once built; not shared across threads (Xapian counts its
 /// references without atomics).
@@ -62,6 +63,21 @@ public final class Query: CustomStringConvertible {
             handle = h.withUnsafeBufferPointer { hb in call(nil, 0, hb.baseAddress, hb.count) }
         case (nil, nil):
             handle = call(nil, 0, nil, 0)
+        }
+        self.init(handle)
+    }
+
+    /// Matches every document, weighing each by its value in `slot` (a prior, e.g. by record type).
+    public convenience init(valueWeights slot: UInt32, _ weights: [String: Double], default defaultWeight: Double) {
+        let keys = weights.keys.sorted()
+        var pointers = keys.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        let lengths = keys.map { $0.utf8.count }
+        let values = keys.map { weights[$0]! }
+        let handle = pointers.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { keyBuffer in
+                gk_query_value_weights(slot, keyBuffer.baseAddress, lengths, values, keys.count, defaultWeight)
+            }
         }
         self.init(handle)
     }

@@ -120,6 +120,11 @@ gk_query *gk_query_combine(int op, gk_query *const *subqueries, size_t count, ui
 gk_query *gk_query_value_range(uint32_t slot, const char *low, size_t low_length,
                                const char *high, size_t high_length);
 gk_query *gk_query_scale_weight(gk_query *query, double factor);
+/// A query matching every document that adds a fixed weight per value in `slot`
+/// (Xapian::ValueMapPostingSource): keys[i] (keys_lengths[i] bytes) weighs weights[i], other
+/// values `default_weight`.
+gk_query *gk_query_value_weights(uint32_t slot, const char *const *keys, const size_t *key_lengths,
+                                 const double *weights, size_t count, double default_weight);
 void gk_query_free(gk_query *query);
 /// Xapian's description of the query (malloc'd; free with gk_string_free).
 char *gk_query_describe(const gk_query *query);
