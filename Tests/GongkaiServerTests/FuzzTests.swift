@@ -11,7 +11,7 @@ extension DaemonTests {
     @Suite struct Fuzz {
         static let inputCount = 100_000
         /// One input in this many also goes through `SearchService.respond`.
-        static let serviceShare = 25
+        static let serviceShare = 50
 
         static let seeds: [String] = [
             #"{"id":1,"op":"search","q":"视频会议","filters":{"district":["西城区"],"year":[2023]},"facets":["district","code:类"],"sort":"-amount","offset":0,"limit":10,"explain":true}"#,
