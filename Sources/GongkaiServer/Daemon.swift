@@ -11,9 +11,10 @@ public struct DaemonConfiguration: Sendable {
     public var socketPath: String
     /// Permissions of the socket file: who may connect.
     public var socketMode: mode_t = 0o660
-    public var workers = System.coreCount
     /// Seconds a connection may sit idle before it is closed.
     public var idleTimeout: Int64 = 300
+    /// How long SIGTERM waits for connections to finish before closing them.
+    public var drainTimeout: Duration = .seconds(10)
 
     public init(databasePath: String, socketPath: String) {
         self.databasePath = databasePath
@@ -24,11 +25,15 @@ public struct DaemonConfiguration: Sendable {
 public enum DaemonError: Error, CustomStringConvertible {
     case socketInUse(String)
     case socketPathTaken(String)
+    case socketUnusable(String, String)
+    case activation(String)
 
     public var description: String {
         switch self {
-        case .socketInUse(let path): return "another daemon is already answering on \(path)"
+        case .socketInUse(let path): return "another daemon is already answering on \(path); stop it first or choose another --socket"
         case .socketPathTaken(let path): return "\(path) exists and is not a socket; refusing to replace it"
+        case .socketUnusable(let path, let reason): return "cannot use the socket \(path): \(reason)"
+        case .activation(let reason): return "socket activation: \(reason)"
         }
     }
 }
@@ -50,16 +55,50 @@ public final class Daemon: Sendable {
 
     /// Serves until SIGTERM or SIGINT, then answers what was received and returns.
     public func run() throws {
+        // Handlers first, so that a SIGTERM during start-up drains instead of killing.
+        let stop = DispatchSemaphore(value: 0)
+        let signals = SignalHandlers()
+        defer { signals.cancel() }
+        signals.on(SIGHUP) { [logger, service] in
+            logger.info("SIGHUP: reopening the index")
+            service.reopen()
+        }
+        signals.on(SIGTERM) { stop.signal() }
+        signals.on(SIGINT) { stop.signal() }
+        let notifier = SystemdNotifier.fromEnvironment()
+        let activated = try SystemdActivation.takeListeningSocket()
+        raiseDescriptorLimit()
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let workers = NIOThreadPool(numberOfThreads: max(1, configuration.workers))
+        let workers = NIOThreadPool(numberOfThreads: service.workerCount)
         workers.start()
+        defer {
+            // Workers first: their last answers are written on the event loop.
+            try? workers.syncShutdownGracefully()
+            try? group.syncShutdownGracefully()
+        }
         let tracker = ConnectionTracker()
+        let server = try bind(bootstrap(group: group, workers: workers, tracker: tracker), activated: activated)
+
+        notifier.notify("READY=1")
+        stop.wait()
+
+        logger.info("shutting down: answering requests already received")
+        notifier.notify("STOPPING=1")
+        try? server.close().wait()
+        // A new daemon may bind the path while this one drains.
+        if activated == nil { unlink(configuration.socketPath) }
+        drain(tracker)
+        logger.info("stopped")
+    }
+
+    private func bootstrap(group: EventLoopGroup, workers: NIOThreadPool, tracker: ConnectionTracker) -> ServerBootstrap {
         let service = self.service
         let idleTimeout = configuration.idleTimeout
-
-        let bootstrap = ServerBootstrap(group: group)
+        return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
-            .childChannelOption(ChannelOptions.autoRead, value: true)
+            // A client that half-closes after its requests still gets its answers.
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
@@ -69,111 +108,42 @@ public final class Daemon: Sendable {
                     ])
                 }
             }
-
-        let server: Channel
-        if let descriptor = SystemdActivation.listeningDescriptor() {
-            server = try bootstrap.withBoundSocket(descriptor).wait()
-            logger.info("serving a socket handed over by systemd", metadata: ["db": "\(configuration.databasePath)"])
-        } else {
-            try SocketFile.prepare(configuration.socketPath)
-            server = try bootstrap.bind(unixDomainSocketPath: configuration.socketPath).wait()
-            chmod(configuration.socketPath, configuration.socketMode)
-            logger.info("serving", metadata: ["socket": "\(configuration.socketPath)", "db": "\(configuration.databasePath)"])
-        }
-
-        let stop = DispatchSemaphore(value: 0)
-        let signals = SignalHandlers()
-        signals.on(SIGHUP) { [logger] in
-            logger.info("SIGHUP: reopening the index")
-            service.reopen()
-        }
-        signals.on(SIGTERM) { stop.signal() }
-        signals.on(SIGINT) { stop.signal() }
-        SystemdActivation.notify("READY=1")
-        stop.wait()
-
-        logger.info("shutting down: answering requests already received")
-        SystemdActivation.notify("STOPPING=1")
-        try? server.close().wait()
-        let open = tracker.open
-        for channel in open { channel.pipeline.fireUserInboundEventTriggered(DrainEvent()) }
-        let deadline = Date().addingTimeInterval(10)
-        for channel in open {
-            while channel.isActive && Date() < deadline { usleep(10_000) }
-        }
-        if SystemdActivation.listeningDescriptor() == nil { unlink(configuration.socketPath) }
-        try? workers.syncShutdownGracefully()
-        try? group.syncShutdownGracefully()
-        signals.cancel()
-    }
-}
-
-/// The socket file before binding: a stale one from a crash is removed; a live one (a daemon
-/// answers on it) is left alone and reported.
-enum SocketFile {
-    static func prepare(_ path: String) throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        guard (info.st_mode & S_IFMT) == S_IFSOCK else { throw DaemonError.socketPathTaken(path) }
-        if isAnswering(path) { throw DaemonError.socketInUse(path) }
-        unlink(path)
     }
 
-    static func isAnswering(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
+    private func bind(_ bootstrap: ServerBootstrap, activated: CInt?) throws -> Channel {
+        let metadata: Logger.Metadata = ["db": "\(configuration.databasePath)", "workers": "\(service.workerCount)"]
+        if let activated {
+            let server = try bootstrap.withBoundSocket(activated).wait()
+            logger.info("serving a socket handed over by systemd", metadata: metadata)
+            return server
         }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
+        let path = configuration.socketPath
+        try SocketFile.prepare(path)
+        let server = try SocketFile.create(path, mode: configuration.socketMode) {
+            try bootstrap.bind(unixDomainSocketPath: path).wait()
         }
-        return result == 0
-    }
-}
-
-/// systemd's socket activation (`LISTEN_FDS`) and readiness notification (`NOTIFY_SOCKET`),
-/// spoken directly so that no libsystemd is needed.
-enum SystemdActivation {
-    static func listeningDescriptor() -> CInt? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let pid = environment["LISTEN_PID"].flatMap(Int32.init), pid == getpid(),
-              let count = environment["LISTEN_FDS"].flatMap(Int.init), count >= 1 else { return nil }
-        return 3
+        logger.info("serving", metadata: metadata.merging(["socket": "\(path)"]) { $1 })
+        return server
     }
 
-    static func notify(_ state: String) {
-        guard var path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        // An abstract socket is written with a leading '@' and addressed with a leading NUL.
-        let abstract = path.hasPrefix("@")
-        if abstract { path.removeFirst() }
-        let bytes = Array(path.utf8)
-        let offset = abstract ? 1 : 0
-        guard bytes.count + offset < MemoryLayout.size(ofValue: address.sun_path) else { return }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in bytes.enumerated() { raw[i + offset] = byte }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + offset)
-        _ = state.withCString { message in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, message, strlen(message), 0, $0, length)
-                }
-            }
-        }
+    /// Lets every connection answer what it received, then waits for them to close; those still
+    /// busy at the deadline are closed.
+    private func drain(_ tracker: ConnectionTracker) {
+        for channel in tracker.beginDraining() { channel.pipeline.fireUserInboundEventTriggered(DrainEvent()) }
+        let deadline = Date().addingTimeInterval(SearchService.seconds(configuration.drainTimeout))
+        guard !tracker.waitUntilAllClosed(deadline: deadline) else { return }
+        let stuck = tracker.open
+        logger.warning("closing connections still busy after the drain timeout", metadata: ["connections": "\(stuck.count)"])
+        for channel in stuck { channel.close(promise: nil) }
+        _ = tracker.waitUntilAllClosed(deadline: Date().addingTimeInterval(1))
+    }
+
+    /// Each connection is a descriptor; the soft limit (often 1024) is raised to the hard one.
+    private func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
 

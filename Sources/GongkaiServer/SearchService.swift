@@ -4,32 +4,68 @@ import GongkaiIndex
 import Logging
 import NIOConcurrencyHelpers
 
+/// One request on its way through the daemon: its number for the logs, its time budget, and
+/// the `id` the client gave it once decoded, so that a timeout answer carries it too.
+public final class RequestTicket: Sendable {
+    /// `connection.request`, e.g. `12.3`.
+    public let number: String
+    public let budget: Duration
+    let deadline: ContinuousClock.Instant
+    private let decodedID = NIOLockedValueBox<JSONValue?>(nil)
+
+    public init(number: String, budget: Duration) {
+        self.number = number
+        self.budget = budget
+        deadline = .now + budget
+    }
+
+    var clientID: JSONValue? {
+        get { decodedID.withLockedValue { $0 } }
+        set { decodedID.withLockedValue { $0 = newValue } }
+    }
+}
+
 /// The protocol's meaning, free of sockets: a request line in, a response line out. Holds one
 /// searcher per worker thread, each with its own Xapian database handle.
 public final class SearchService: Sendable {
+    /// Threads that may search at once; the daemon sizes its worker pool to this.
+    public let workerCount: Int
+    /// Past this a request is answered with a `timeout` error.
+    public let requestTimeout: Duration
     private let searchers: SearcherPool
     private let statistics = NIOLockedValueBox(Statistics())
-    private let started = Date()
+    private let started = ContinuousClock.now
     private let logger: Logger
 
-    public init(databasePath: String, analyzer: Analyzer, workers: Int, logger: Logger) throws {
-        searchers = try SearcherPool(databasePath: databasePath, analyzer: analyzer, count: workers)
+    public init(databasePath: String, analyzer: Analyzer, workers: Int, requestTimeout: Duration = .seconds(5), logger: Logger) throws {
+        workerCount = max(1, workers)
+        self.requestTimeout = requestTimeout
+        // Xapian stops counting matches (check_at_least) at half the budget, leaving time to answer.
+        searchers = try SearcherPool(databasePath: databasePath, analyzer: analyzer, count: workerCount,
+                                     timeLimit: Self.seconds(requestTimeout) / 2)
         self.logger = logger
     }
 
     /// Answers one request line. Never throws: every failure is an error response.
     public func respond(to line: some Collection<UInt8>) -> String {
-        let clock = ContinuousClock.now
+        respond(to: line, ticket: RequestTicket(number: "-", budget: requestTimeout))
+    }
+
+    public func respond(to line: some Collection<UInt8>, ticket: RequestTicket) -> String {
+        let start = ContinuousClock.now
         let (id, decoded) = RequestDecoder.decode(line)
+        ticket.clientID = id
         var members: [(String, JSONValue)] = []
         if let id { members.append(("id", id)) }
+        var op = "-"
         var failure: ProtocolError?
         switch decoded {
         case .failure(let error):
             failure = error
         case .success(let request):
+            op = request.op
             do {
-                members += try answer(request, startedAt: clock)
+                members += try answer(request, startedAt: start)
             } catch let error as ProtocolError {
                 failure = error
             } catch let error as QueryError {
@@ -38,26 +74,32 @@ public final class SearchService: Sendable {
                 failure = ProtocolError("internal", String(describing: error))
             }
         }
-        let elapsed = clock.duration(to: .now)
+        if failure == nil && ContinuousClock.now > ticket.deadline { failure = Self.timeout(ticket) }
+        let elapsed = start.duration(to: .now)
         statistics.withLockedValue { $0.record(elapsed, failed: failure != nil) }
+        var metadata: Logger.Metadata = ["request": "\(ticket.number)", "op": "\(op)", "ms": "\(Self.milliseconds(elapsed))"]
         if let failure {
-            logger.warning("request failed", metadata: ["code": "\(failure.code)", "message": "\(failure.message)"])
-            members.append(("ok", .bool(false)))
-            members.append(("error", .object([("code", .string(failure.code)), ("message", .string(failure.message))])))
-        } else {
-            logger.debug("request served", metadata: ["ms": "\(Self.milliseconds(elapsed))"])
+            metadata["code"] = "\(failure.code)"
+            metadata["message"] = "\(failure.message)"
+            logger.warning("request failed", metadata: metadata)
+            return Self.errorResponse(failure, id: id)
         }
+        if case .int(let total)? = members.first(where: { $0.0 == "total" })?.1 { metadata["total"] = "\(total)" }
+        logger.debug("request", metadata: metadata)
         return JSONValue.object(members).serialized()
     }
 
-    /// An error line for input that never became a request (an over-long line).
-    public func errorLine(_ error: ProtocolError) -> String {
+    /// An error line for input that never became a request (an over-long line). Counted and logged.
+    public func errorLine(_ error: ProtocolError, ticket: RequestTicket) -> String {
         statistics.withLockedValue { $0.record(.zero, failed: true) }
-        logger.warning("request refused", metadata: ["code": "\(error.code)"])
-        return JSONValue.object([
-            ("ok", .bool(false)),
-            ("error", .object([("code", .string(error.code)), ("message", .string(error.message))])),
-        ]).serialized()
+        logger.warning("request refused", metadata: ["request": "\(ticket.number)", "code": "\(error.code)", "message": "\(error.message)"])
+        return Self.errorResponse(error, id: ticket.clientID)
+    }
+
+    /// The answer sent when a request overruns its budget while its worker is still busy. Not
+    /// counted here: the worker counts it as a timeout when it finishes.
+    public func timeoutLine(ticket: RequestTicket) -> String {
+        Self.errorResponse(Self.timeout(ticket), id: ticket.clientID)
     }
 
     /// Makes every worker move to the newest revision on its next request (SIGHUP).
@@ -65,7 +107,29 @@ public final class SearchService: Sendable {
         searchers.requestReopen()
     }
 
-    private func answer(_ request: Request, startedAt clock: ContinuousClock.Instant) throws -> [(String, JSONValue)] {
+    func connectionOpened(_ id: Int) {
+        statistics.withLockedValue { $0.connections += 1 }
+        logger.trace("connection opened", metadata: ["connection": "\(id)"])
+    }
+
+    func connectionClosed(_ id: Int) {
+        statistics.withLockedValue { $0.connections -= 1 }
+        logger.trace("connection closed", metadata: ["connection": "\(id)"])
+    }
+
+    private static func timeout(_ ticket: RequestTicket) -> ProtocolError {
+        ProtocolError("timeout", "request took longer than its budget of \(milliseconds(ticket.budget)) ms")
+    }
+
+    private static func errorResponse(_ error: ProtocolError, id: JSONValue?) -> String {
+        var members: [(String, JSONValue)] = []
+        if let id { members.append(("id", id)) }
+        members.append(("ok", .bool(false)))
+        members.append(("error", .object([("code", .string(error.code)), ("message", .string(error.message))])))
+        return JSONValue.object(members).serialized()
+    }
+
+    private func answer(_ request: Request, startedAt start: ContinuousClock.Instant) throws -> [(String, JSONValue)] {
         switch request {
         case .ping:
             return [("ok", .bool(true))]
@@ -77,9 +141,11 @@ public final class SearchService: Sendable {
                 ("documents", .int(catalog.documentCount)),
                 ("records", .int(catalog.recordCount)),
                 ("revision", .int(Int(clamping: catalog.revision))),
-                ("uptime_s", .double((Date().timeIntervalSince(started) * 10).rounded() / 10)),
+                ("uptime_s", .double((Self.seconds(started.duration(to: .now)) * 10).rounded() / 10)),
                 ("requests", .int(stats.requests)),
                 ("errors", .int(stats.errors)),
+                ("connections", .int(stats.connections)),
+                ("workers", .int(workerCount)),
                 ("latency_ms", .object([("p50", .double(stats.percentile(0.50))), ("p99", .double(stats.percentile(0.99)))])),
             ]
         case .search(let search):
@@ -95,21 +161,37 @@ public final class SearchService: Sendable {
             }
             if let explanation = response.explanation { members.append(("explain", explanation)) }
             members.append(("revision", .int(Int(clamping: response.revision))))
-            members.append(("took_ms", .double(Self.milliseconds(clock.duration(to: .now)))))
+            members.append(("took_ms", .double(Self.milliseconds(start.duration(to: .now)))))
             return members
         }
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
+        (seconds(duration) * 1_000_000).rounded() / 1000
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
         let (seconds, attoseconds) = duration.components
-        return ((Double(seconds) * 1000 + Double(attoseconds) / 1e15) * 1000).rounded() / 1000
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
 
-/// Request counts and recent latencies, for `stats`.
+extension Request {
+    /// The name logs use.
+    var op: String {
+        switch self {
+        case .search: return "search"
+        case .stats: return "stats"
+        case .ping: return "ping"
+        }
+    }
+}
+
+/// Request counts, open connections and recent latencies, for `stats`.
 struct Statistics {
     var requests = 0
     var errors = 0
+    var connections = 0
     /// The latest latencies in milliseconds, a ring of fixed size.
     private var recent: [Double] = []
     private var next = 0
@@ -138,8 +220,12 @@ final class SearcherPool: @unchecked Sendable {
     private var reopenGeneration = 0
     private var generations: [ObjectIdentifier: Int] = [:]
 
-    init(databasePath: String, analyzer: Analyzer, count: Int) throws {
-        idle = try (0..<max(1, count)).map { _ in try Searcher(databasePath: databasePath, analyzer: analyzer) }
+    init(databasePath: String, analyzer: Analyzer, count: Int, timeLimit: Double) throws {
+        idle = try (0..<max(1, count)).map { _ in
+            let searcher = try Searcher(databasePath: databasePath, analyzer: analyzer)
+            searcher.timeLimit = timeLimit
+            return searcher
+        }
     }
 
     func requestReopen() {
@@ -150,6 +236,7 @@ final class SearcherPool: @unchecked Sendable {
 
     func withSearcher<T>(_ body: (Searcher) throws -> T) throws -> T {
         condition.lock()
+        // Never waits when the pool has a searcher per worker thread; the lock keeps it correct otherwise.
         while idle.isEmpty { condition.wait() }
         let searcher = idle.removeLast()
         let id = ObjectIdentifier(searcher)

@@ -20,22 +20,14 @@ public final class SocketClient {
     private var pending: [UInt8] = []
 
     public init(socketPath: String, timeoutSeconds: Int = 30) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a process started meanwhile must not keep the connection open.
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ClientError.io(String(cString: strerror(errno))) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        guard socketPath.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else {
+        guard var address = UnixAddress(path: socketPath) else {
             close(fd)
             throw ClientError.cannotConnect(socketPath, "path too long")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: socketPath.utf8)
-            raw[socketPath.utf8.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
+        guard address.withSockaddr({ connect(fd, $0, $1) }) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw ClientError.cannotConnect(socketPath, reason)
@@ -54,6 +46,11 @@ public final class SocketClient {
             guard written > 0 else { throw ClientError.io(String(cString: strerror(errno))) }
             offset += written
         }
+    }
+
+    /// Tells the daemon nothing more will be sent; answers still arrive.
+    public func finishSending() {
+        shutdown(fd, Int32(SHUT_WR))
     }
 
     public func send(line: String) throws {

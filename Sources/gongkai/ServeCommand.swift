@@ -26,6 +26,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds before an idle connection is closed.")
     var idleTimeout: Int64 = 300
 
+    @Option(help: "Seconds a request may take before it is answered with a timeout error.")
+    var requestTimeout: Double = 5
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -34,6 +37,8 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--socket-mode must be octal permissions such as 0660")
         }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
+        guard requestTimeout > 0 else { throw ValidationError("--request-timeout must be positive") }
     }
 
     func run() throws {
@@ -46,10 +51,10 @@ struct ServeCommand: ParsableCommand {
         let logger = Logger(label: "gongkai")
         var configuration = DaemonConfiguration(databasePath: db, socketPath: socket)
         configuration.socketMode = UInt32(socketMode, radix: 8)!
-        configuration.workers = workers
         configuration.idleTimeout = idleTimeout
         do {
-            let service = try SearchService(databasePath: db, analyzer: Analyzer(), workers: workers, logger: logger)
+            let service = try SearchService(databasePath: db, analyzer: Analyzer(), workers: workers,
+                                            requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), logger: logger)
             try Daemon(configuration: configuration, service: service, logger: logger).run()
         } catch {
             printError("gongkai serve: \(error)")

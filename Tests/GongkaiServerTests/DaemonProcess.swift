@@ -1,6 +1,7 @@
 import Foundation
+import Glibc
 import GongkaiIndex
-import GongkaiServer
+@testable import GongkaiServer
 
 /// Paths of the checkout and of the binaries the tests run.
 enum TestPaths {
@@ -27,6 +28,21 @@ enum TestPaths {
     }
 }
 
+/// The sample corpus indexed once; daemons serve copies of it.
+enum TemplateIndex {
+    static let path: Result<String, TestFailure> = {
+        let directory = TestPaths.temporaryDirectory() + "/template-db"
+        guard let indexed = try? runGongkai(["index", "--db", directory, TestPaths.corpus]), indexed.status == 0 else {
+            return .failure(TestFailure("indexing the sample corpus failed"))
+        }
+        return .success(directory)
+    }()
+
+    static func copy(to destination: String) throws {
+        try FileManager.default.copyItem(atPath: try path.get(), toPath: destination)
+    }
+}
+
 /// Runs a `gongkai` command to completion and returns its exit status and output.
 @discardableResult
 func runGongkai(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -44,34 +60,45 @@ func runGongkai(_ arguments: [String], environment: [String: String] = [:]) thro
     return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
 }
 
-/// A real daemon process on a real socket, over a freshly indexed copy of the sample corpus.
-final class DaemonProcess {
+/// A real daemon process on a real socket, over a copy of the indexed sample corpus (or a fresh
+/// index of `corpus`). Started through `sh`, which sets the umask and then execs the daemon.
+/// Shared by client threads, which only read its constants and send it signals.
+final class DaemonProcess: @unchecked Sendable {
     let directory: String
     let databasePath: String
     let socketPath: String
     let process = Process()
+    private let stderrFile: String
 
-    init(corpus: String = TestPaths.corpus, extraArguments: [String] = []) throws {
+    init(corpus: String? = nil, arguments: [String] = [], umask: String = "0022", waitForAnswer: Bool = true,
+         socketPath: String? = nil) throws {
         directory = TestPaths.temporaryDirectory()
         databasePath = directory + "/db"
-        socketPath = directory + "/gongkai.sock"
-        let indexed = try runGongkai(["index", "--db", databasePath, corpus])
-        guard indexed.status == 0 else { throw TestFailure("index failed: \(indexed.stderr)") }
-        try start(extraArguments: extraArguments)
+        self.socketPath = socketPath ?? directory + "/gongkai.sock"
+        stderrFile = directory + "/stderr.log"
+        if let corpus {
+            let indexed = try runGongkai(["index", "--db", databasePath, corpus])
+            guard indexed.status == 0 else { throw TestFailure("index failed: \(indexed.stderr)") }
+        } else {
+            try TemplateIndex.copy(to: databasePath)
+        }
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", TestPaths.gongkai,
+                             "serve", "--db", databasePath, "--socket", self.socketPath, "--log-level", "error"] + arguments
+        _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: stderrFile)
+        try process.run()
+        if waitForAnswer { try waitUntilAnswering() }
     }
 
-    func start(extraArguments: [String] = []) throws {
-        process.executableURL = URL(fileURLWithPath: TestPaths.gongkai)
-        process.arguments = ["serve", "--db", databasePath, "--socket", socketPath, "--log-level", "error"] + extraArguments
-        try process.run()
-        try waitUntilAnswering()
-    }
+    var pid: pid_t { process.processIdentifier }
+    var stderr: String { (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? "" }
 
     func waitUntilAnswering(timeout: TimeInterval = 20) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let client = try? SocketClient(socketPath: socketPath), (try? client.request(#"{"op":"ping"}"#)) != nil { return }
-            guard process.isRunning else { throw TestFailure("daemon exited with \(process.terminationStatus)") }
+            guard process.isRunning else { throw TestFailure("daemon exited with \(process.terminationStatus): \(stderr)") }
             usleep(20_000)
         }
         throw TestFailure("daemon did not answer within \(timeout) s")
@@ -81,14 +108,26 @@ final class DaemonProcess {
         try SocketClient(socketPath: socketPath)
     }
 
-    /// Sends one request and parses the answer.
+    /// Sends one request on a new connection and parses the answer.
     func request(_ line: String) throws -> JSONValue {
         try JSONValue.parse(Array(try client().request(line).utf8))
     }
 
+    /// SIGTERM, then the exit status (nil if it did not exit within the timeout).
+    func terminate(timeout: TimeInterval = 15) -> Int32? {
+        kill(pid, SIGTERM)
+        return waitForExit(timeout: timeout)
+    }
+
+    func waitForExit(timeout: TimeInterval) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(pid, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: directory)
@@ -100,4 +139,112 @@ final class DaemonProcess {
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` on `count` threads at once (real threads: the clients block on sockets) and
+/// returns the errors they threw.
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) throws -> Void) -> [String] {
+    let group = DispatchGroup()
+    let errors = LockedList()
+    for index in 0..<count {
+        group.enter()
+        let thread = Thread {
+            do { try body(index) } catch { errors.append("thread \(index): \(error)") }
+            group.leave()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    group.wait()
+    return errors.items
+}
+
+/// A list appended to from several threads.
+final class LockedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [String] = []
+
+    func append(_ item: String) { lock.withLock { storage.append(item) } }
+    var items: [String] { lock.withLock { storage } }
+}
+
+/// Hands a value that is not Sendable to threads that each use their own part of it.
+struct Unchecked<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// A flag one thread raises and others watch.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+
+    func set() { lock.withLock { raised = true } }
+    var isSet: Bool { lock.withLock { raised } }
+}
+
+/// A response line without its timing, for comparing answers.
+func withoutTiming(_ line: String) -> String {
+    line.replacingOccurrences(of: #","took_ms":[0-9.e+-]+"#, with: "", options: .regularExpression)
+}
+
+/// True when the daemon has closed the connection (not when the read merely timed out).
+func isClosedByPeer(_ client: SocketClient) -> Bool {
+    do {
+        _ = try client.readLine()
+        return false
+    } catch ClientError.connectionClosed {
+        return true
+    } catch {
+        return "\(error)".contains("reset by peer")
+    }
+}
+
+/// The parsed answer, or nil when the line is not JSON.
+func parsed(_ line: String) -> JSONValue? {
+    try? JSONValue.parse(Array(line.utf8))
+}
+
+/// A Unix socket bound at `path` in the test process: a listening stream socket (as systemd
+/// would pass it) or a datagram socket (as systemd's NOTIFY_SOCKET).
+func boundSocket(_ path: String, type: __socket_type) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0, var address = UnixAddress(path: path), address.withSockaddr({ bind(fd, $0, $1) }) == 0 else {
+        throw TestFailure("cannot bind \(path): \(String(cString: strerror(errno)))")
+    }
+    if type == SOCK_STREAM { listen(fd, 128) }
+    var timeout = timeval(tv_sec: 20, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    return fd
+}
+
+/// Starts `gongkai` as systemd's socket activation does: `listening` becomes descriptor 3,
+/// LISTEN_FDS=1 and LISTEN_PID is the daemon's own pid (sh sets it, then execs in place).
+func spawnActivated(listening: Int32, arguments: [String], environment: [String: String]) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    // dup2 clears close-on-exec on the copy; the test's own sockets are all close-on-exec.
+    posix_spawn_file_actions_adddup2(&actions, listening, 3)
+    let argv = ["/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\"", TestPaths.gongkai] + arguments
+    var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    variables["LISTEN_FDS"] = "1"
+    let envp = variables.map { "\($0.key)=\($0.value)" }
+    var pid = pid_t()
+    let cArgv = argv.map { strdup($0) } + [nil]
+    let cEnvp = envp.map { strdup($0) } + [nil]
+    defer { (cArgv + cEnvp).forEach { free($0) } }
+    let result = posix_spawn(&pid, "/bin/sh", &actions, nil, cArgv, cEnvp)
+    guard result == 0 else { throw TestFailure("posix_spawn: \(String(cString: strerror(result)))") }
+    return pid
+}
+
+/// The exit status of a spawned child, or nil if it is still running at the deadline.
+func exitStatus(of pid: pid_t, timeout: TimeInterval) -> Int32? {
+    let deadline = Date().addingTimeInterval(timeout)
+    var status: Int32 = 0
+    while Date() < deadline {
+        if waitpid(pid, &status, WNOHANG) == pid { return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+        usleep(10_000)
+    }
+    return nil
 }
