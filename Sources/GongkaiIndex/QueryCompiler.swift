@@ -53,7 +53,7 @@ struct QueryCompiler {
     /// weight by record type, added to the text match so it orders hits of similar relevance.
     static var typePrior: Xapian.Query {
         Xapian.Query(valueWeights: Schema.Slot.type,
-                     ["project": 1.5, "line_item": 0.6, "indicator": 0.6, "passage": 0], default: 0)
+                     ["project": 8, "line_item": 3, "indicator": 2, "passage": 0], default: 0)
     }
 
     private func compileNode(_ node: QueryNode) throws -> Xapian.Query {
