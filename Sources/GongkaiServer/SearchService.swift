@@ -154,7 +154,11 @@ public final class SearchService: Sendable {
                 ("ok", .bool(true)),
                 ("total", .int(response.total)),
             ]
-            if !response.totalExact { members.append(("total_estimated", .bool(true))) }
+            if !response.totalExact {
+                members.append(("total_estimated", .bool(true)))
+                // Facets count only the matches looked at; say so when the time limit cut that short.
+                if !response.facets.isEmpty { members.append(("facets_estimated", .bool(true))) }
+            }
             members.append(("hits", .array(response.hits)))
             if !response.facets.isEmpty {
                 members.append(("facets", .object(response.facets.map { ($0.name, .array($0.values)) })))
