@@ -1,0 +1,102 @@
+/// A trie over unit keys, stored as one open-addressing hash table from (node, key) to child
+/// node, so a lookup is one multiply and usually one probe. Node 0 is the root.
+struct WordTrie: Sendable {
+    private var slotKeys: [UInt64]
+    private var slotChildren: [Int32]
+    private var mask: Int
+    /// Frequency of the word ending at each node; 0 when the node is only a prefix.
+    private(set) var frequencies: [Double] = [0]
+    private(set) var wordCount = 0
+
+    private static let empty = UInt64.max
+
+    init(capacity: Int = 1 << 10) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        slotKeys = [UInt64](repeating: Self.empty, count: size)
+        slotChildren = [Int32](repeating: -1, count: size)
+        mask = size - 1
+    }
+
+    var nodeCount: Int { frequencies.count }
+
+    @inline(__always)
+    private static func slotKey(_ node: Int32, _ key: UInt32) -> UInt64 {
+        UInt64(UInt32(bitPattern: node)) << 32 | UInt64(key)
+    }
+
+    @inline(__always)
+    private func slot(for k: UInt64) -> Int {
+        Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+    }
+
+    /// The child of `node` along `key`, or -1.
+    @inline(__always)
+    func child(_ node: Int32, _ key: UInt32) -> Int32 {
+        let k = Self.slotKey(node, key)
+        var i = slot(for: k)
+        while true {
+            let stored = slotKeys[i]
+            if stored == k { return slotChildren[i] }
+            if stored == Self.empty { return -1 }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// The node of a whole key sequence, or -1.
+    func node(of keys: some Sequence<UInt32>) -> Int32 {
+        var node: Int32 = 0
+        for key in keys {
+            node = child(node, key)
+            if node < 0 { return -1 }
+        }
+        return node
+    }
+
+    func frequency(of keys: some Sequence<UInt32>) -> Double {
+        let n = node(of: keys)
+        return n < 0 ? 0 : frequencies[Int(n)]
+    }
+
+    /// Sets the word's frequency to `frequency`, or to the larger of both if `keepingMax`.
+    mutating func insert(_ keys: some Sequence<UInt32>, frequency: Double, keepingMax: Bool = true) {
+        var node: Int32 = 0
+        for key in keys {
+            node = childCreating(node, key)
+        }
+        guard node != 0 else { return }
+        let old = frequencies[Int(node)]
+        if old == 0 { wordCount += 1 }
+        frequencies[Int(node)] = keepingMax ? max(old, frequency) : frequency
+    }
+
+    private mutating func childCreating(_ node: Int32, _ key: UInt32) -> Int32 {
+        let k = Self.slotKey(node, key)
+        var i = slot(for: k)
+        while true {
+            let stored = slotKeys[i]
+            if stored == k { return slotChildren[i] }
+            if stored == Self.empty { break }
+            i = (i + 1) & mask
+        }
+        let child = Int32(frequencies.count)
+        frequencies.append(0)
+        slotKeys[i] = k
+        slotChildren[i] = child
+        if frequencies.count * 2 > slotKeys.count { grow() }
+        return child
+    }
+
+    private mutating func grow() {
+        let oldKeys = slotKeys, oldChildren = slotChildren
+        slotKeys = [UInt64](repeating: Self.empty, count: oldKeys.count * 2)
+        slotChildren = [Int32](repeating: -1, count: oldKeys.count * 2)
+        mask = slotKeys.count - 1
+        for (i, k) in oldKeys.enumerated() where k != Self.empty {
+            var j = slot(for: k)
+            while slotKeys[j] != Self.empty { j = (j + 1) & mask }
+            slotKeys[j] = k
+            slotChildren[j] = oldChildren[i]
+        }
+    }
+}
