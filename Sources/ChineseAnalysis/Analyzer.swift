@@ -34,6 +34,8 @@ public final class Analyzer: Sendable {
     public static let characterTermPrefix = "#"
     /// Weight factor of the word-aligned part of a query.
     public static let wordBoost = 2.0
+    /// How much more likely than jieba's suggested frequency a learned domain word is.
+    static let domainWordBoost = 20.0
     /// Xapian's term length limit is 245 bytes; longer terms are not generated.
     static let maxTermBytes = 240
 
@@ -54,8 +56,8 @@ public final class Analyzer: Sendable {
             segmenter = Segmenter(lexicon: lexicon)
         } else {
             let learned = DomainVocabulary.words(from: names, normalizer: normalizer, segmenter: Segmenter(lexicon: lexicon))
-            let withFragments = lexicon.adding(words: learned.fragments)
-            segmenter = Segmenter(lexicon: withFragments.adding(words: learned.pieces))
+            let withFragments = lexicon.adding(words: learned.fragments, boost: Self.domainWordBoost)
+            segmenter = Segmenter(lexicon: withFragments.adding(words: learned.pieces, boost: Self.domainWordBoost))
         }
     }
 

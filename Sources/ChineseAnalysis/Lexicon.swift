@@ -84,7 +84,10 @@ public struct Lexicon: Sendable {
     /// This lexicon plus `words`. A word the lexicon lacks gets a frequency just high enough to
     /// beat its own best split, as jieba's `suggest_freq` does; frequencies are computed against
     /// this lexicon, so the result does not depend on the order of `words`.
-    public func adding(words: [String]) -> Lexicon {
+    public func adding(words: [String]) -> Lexicon { adding(words: words, boost: 1) }
+
+    /// `boost` multiplies the suggested frequency: domain words should win in their own texts.
+    func adding(words: [String], boost: Double) -> Lexicon {
         let segmenter = Segmenter(lexicon: self)
         var result = self
         var keys: [UInt32] = []
@@ -94,7 +97,7 @@ public struct Lexicon: Sendable {
             guard Self.keys(of: text.scalars, units: &units, into: &keys) else { continue }
             let existing = trie.frequency(of: keys)
             let split = segmenter.bestLogProbability(keys: keys)
-            let suggested = (exp(split + segmenter.logTotal) + 1).rounded(.up)
+            let suggested = ((exp(split + segmenter.logTotal) + 1) * boost).rounded(.up)
             let frequency = max(existing, suggested)
             result.totalFrequency += frequency - existing
             result.trie.insert(keys, frequency: frequency)
