@@ -83,8 +83,9 @@ public final class Analyzer: Sendable {
     /// The text's words, in normalised spelling.
     public func segment(_ text: String) -> [String] {
         let analysed = analyse(text)
+        var builder = TermBuilder()
         return analysed.words.map { word in
-            Self.string(analysed.text.scalars[analysed.scalarRange(of: word)])
+            builder.string(analysed.text.scalars[analysed.scalarRange(of: word)], limit: .max)!
         }
     }
 
@@ -176,7 +177,7 @@ public final class Analyzer: Sendable {
             var node: Int32 = 0
             var next = start
             while next < end {
-                node = trie.child(node, units[next].key(in: scalars))
+                node = trie.child(node, units[next].key)
                 next += 1
                 if node < 0 { break }
                 let isInner = next - start >= 2 && !(start == word.first && next == end)
@@ -316,10 +317,10 @@ struct TermBuilder {
     }
 
     /// The scalars as a string, or nil when too long for a Xapian term.
-    mutating func string(_ scalars: ArraySlice<UInt32>) -> String? {
+    mutating func string(_ scalars: ArraySlice<UInt32>, limit: Int = Analyzer.maxTermBytes) -> String? {
         bytes.removeAll(keepingCapacity: true)
         for v in scalars { append(v) }
-        return bytes.count <= Analyzer.maxTermBytes ? String(decoding: bytes, as: UTF8.self) : nil
+        return bytes.count <= limit ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
     private mutating func append(_ v: UInt32) {

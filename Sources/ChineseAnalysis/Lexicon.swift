@@ -37,7 +37,7 @@ public struct Lexicon: Sendable {
         let dir = try locateDirectory(explicit: directory)
         let normalizer = Normalizer(traditionalToSimplified: try loadSimplifiedTable(dir + "/" + simplifiedFile))
         let hmm = try loadHMM(dir + "/" + hmmFile)
-        var lexicon = Lexicon(normalizer: normalizer, trie: WordTrie(capacity: 1 << 20), totalFrequency: 0, hmm: hmm)
+        var lexicon = Lexicon(normalizer: normalizer, trie: WordTrie(capacity: 1 << 19), totalFrequency: 0, hmm: hmm)
         try lexicon.loadWords(dir + "/" + wordsFile)
         return lexicon
     }
@@ -132,7 +132,7 @@ public struct Lexicon: Sendable {
         keys.removeAll(keepingCapacity: true)
         for unit in units {
             if unit.breaksBefore { return false }
-            keys.append(unit.key(in: scalars))
+            keys.append(unit.key)
         }
         return !keys.isEmpty
     }
@@ -164,8 +164,7 @@ public struct Lexicon: Sendable {
                 scalars.removeAll(keepingCapacity: true)
                 Self.decodeUTF8(bytes[i..<space]) { scalars.append(normalizer.map($0)) }
                 guard frequency > 0, Self.keys(of: scalars, units: &units, into: &keys) else { continue }
-                let old = trie.frequency(of: keys)
-                trie.insert(keys, frequency: frequency)
+                let old = trie.insert(keys, frequency: frequency)
                 totalFrequency += max(old, frequency) - old
             }
         }

@@ -58,52 +58,43 @@ struct Normalizer: Sendable {
         return lower.count == 1 ? lower.first!.value : value
     }
 
+    /// Maps every scalar and drops whitespace that a PDF extractor put inside Chinese text or
+    /// numbers (`2023 年`, `西城区 2023`, `188. 886000`); keeps one space between numbers (table
+    /// columns) and between Latin words; drops leading and trailing whitespace.
     func normalize(_ text: String) -> NormalizedText {
-        var mapped = NormalizedText()
-        mapped.scalars.reserveCapacity(text.utf8.count / 2)
-        mapped.origins.reserveCapacity(text.utf8.count / 2)
-        var offset: Int32 = 0
-        for scalar in text.unicodeScalars {
-            mapped.scalars.append(map(scalar.value))
-            mapped.origins.append(offset)
-            offset += 1
-        }
-        return Self.joiningSplitRuns(mapped)
-    }
-
-    /// Drops whitespace that a PDF extractor put inside Chinese text or numbers (`2023 年`,
-    /// `西城区 2023`, `188. 886000`); keeps it between numbers (table columns) and between Latin
-    /// words, and collapses the rest to one space.
-    private static func joiningSplitRuns(_ text: NormalizedText) -> NormalizedText {
-        let s = text.scalars
         var out = NormalizedText()
-        out.scalars.reserveCapacity(s.count)
-        out.origins.reserveCapacity(s.count)
-        var i = 0
-        while i < s.count {
-            guard s[i] == 0x20 else {
-                out.scalars.append(s[i])
-                out.origins.append(text.origins[i])
-                i += 1
+        let capacity = text.utf8.count
+        out.scalars.reserveCapacity(capacity)
+        out.origins.reserveCapacity(capacity)
+        var offset: Int32 = 0
+        var pendingSpace: Int32 = -1  // origin of the whitespace run before the current scalar
+        for scalar in text.unicodeScalars {
+            let v = map(scalar.value)
+            if v == 0x20 {
+                if pendingSpace < 0 { pendingSpace = offset }
+                offset += 1
                 continue
             }
-            var next = i
-            while next < s.count, s[next] == 0x20 { next += 1 }
-            if let before = out.scalars.last, next < s.count, out.scalars.count > 0 {
-                let after = s[next]
-                let beforeHan = CharacterClass.isHan(before), afterHan = CharacterClass.isHan(after)
-                let beforeDigit = CharacterClass.isDigit(before), afterDigit = CharacterClass.isDigit(after)
-                let splitDecimal = before == 0x2E && afterDigit && out.scalars.count >= 2
-                    && CharacterClass.isDigit(out.scalars[out.scalars.count - 2])
-                let join = (beforeHan && (afterHan || afterDigit)) || (beforeDigit && afterHan) || splitDecimal
-                if !join {
+            if pendingSpace >= 0 {
+                if !out.scalars.isEmpty, !Self.joinsAcrossSpace(out.scalars, v) {
                     out.scalars.append(0x20)
-                    out.origins.append(text.origins[i])
+                    out.origins.append(pendingSpace)
                 }
+                pendingSpace = -1
             }
-            i = next
+            out.scalars.append(v)
+            out.origins.append(offset)
+            offset += 1
         }
         return out
+    }
+
+    private static func joinsAcrossSpace(_ before: [UInt32], _ after: UInt32) -> Bool {
+        let last = before[before.count - 1]
+        let afterDigit = CharacterClass.isDigit(after)
+        if CharacterClass.isHan(last) { return CharacterClass.isHan(after) || afterDigit }
+        if CharacterClass.isDigit(last) { return CharacterClass.isHan(after) }
+        return last == 0x2E && afterDigit && before.count >= 2 && CharacterClass.isDigit(before[before.count - 2])
     }
 }
 
@@ -123,7 +114,7 @@ enum CharacterClass {
     /// Letters and digits that form Latin-style words and codes (not Han).
     static func isWordCharacter(_ v: UInt32) -> Bool {
         if v < 0x80 { return (v >= 0x61 && v <= 0x7A) || isDigit(v) }
-        if isHan(v) { return false }
+        if isHan(v) || (0x2000..<0x3040).contains(v) { return false }  // Han, punctuation, CJK symbols
         guard let scalar = Unicode.Scalar(v) else { return false }
         return scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
     }

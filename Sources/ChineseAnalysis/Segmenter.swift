@@ -69,7 +69,7 @@ struct Segmenter: Sendable {
         var words: [WordSpan] = []
         words.reserveCapacity(units.count)
         var keys = [UInt32](repeating: 0, count: units.count)
-        for (i, unit) in units.enumerated() { keys[i] = unit.key(in: scalars) }
+        for (i, unit) in units.enumerated() { keys[i] = unit.key }
         var route = [Double](repeating: 0, count: units.count + 1)
         var next = [Int32](repeating: 0, count: units.count + 1)
         var runStart = 0

@@ -17,16 +17,9 @@ struct Unit {
     var kind: UnitKind
     /// Whitespace stood before this unit: segmentation never joins across it.
     var breaksBefore: Bool
-
     /// The dictionary key: the character itself, or a placeholder for any number or Latin word,
     /// so that a dictionary entry like 1998年 stands for every number followed by 年.
-    func key(in scalars: [UInt32]) -> UInt32 {
-        switch kind {
-        case .han, .symbol: return scalars[Int(start)]
-        case .number: return Unit.numberKey
-        case .word: return Unit.wordKey
-        }
-    }
+    var key: UInt32
 
     static let numberKey: UInt32 = 0xE000
     static let wordKey: UInt32 = 0xE001
@@ -45,7 +38,7 @@ struct Unit {
                 continue
             }
             if CharacterClass.isHan(v) {
-                units.append(Unit(start: Int32(i), end: Int32(i + 1), kind: .han, breaksBefore: spaceBefore))
+                units.append(Unit(start: Int32(i), end: Int32(i + 1), kind: .han, breaksBefore: spaceBefore, key: v))
                 i += 1
             } else if CharacterClass.isWordCharacter(v) {
                 var j = i + 1
@@ -63,10 +56,10 @@ struct Unit {
                     }
                 }
                 units.append(Unit(start: Int32(i), end: Int32(j), kind: allDigits ? .number : .word,
-                                  breaksBefore: spaceBefore))
+                                  breaksBefore: spaceBefore, key: allDigits ? numberKey : wordKey))
                 i = j
             } else {
-                units.append(Unit(start: Int32(i), end: Int32(i + 1), kind: .symbol, breaksBefore: spaceBefore))
+                units.append(Unit(start: Int32(i), end: Int32(i + 1), kind: .symbol, breaksBefore: spaceBefore, key: v))
                 i += 1
             }
             spaceBefore = false

@@ -4,6 +4,9 @@ struct WordTrie: Sendable {
     private var slotKeys: [UInt64]
     private var slotChildren: [Int32]
     private var mask: Int
+    /// Children of the root for keys below 0x10000, looked up directly: every segmentation step
+    /// starts there, and the flat table stays in cache.
+    private var rootChildren = [Int32](repeating: -1, count: 0x10000)
     /// Frequency of the word ending at each node; 0 when the node is only a prefix.
     private(set) var frequencies: [Double] = [0]
     private(set) var wordCount = 0
@@ -33,6 +36,7 @@ struct WordTrie: Sendable {
     /// The child of `node` along `key`, or -1.
     @inline(__always)
     func child(_ node: Int32, _ key: UInt32) -> Int32 {
+        if node == 0, key < 0x10000 { return rootChildren[Int(key)] }
         let k = Self.slotKey(node, key)
         var i = slot(for: k)
         while true {
@@ -58,16 +62,18 @@ struct WordTrie: Sendable {
         return n < 0 ? 0 : frequencies[Int(n)]
     }
 
-    /// Sets the word's frequency to `frequency`, or to the larger of both if `keepingMax`.
-    mutating func insert(_ keys: some Sequence<UInt32>, frequency: Double, keepingMax: Bool = true) {
+    /// Sets the word's frequency to the larger of its old one and `frequency`; returns the old one.
+    @discardableResult
+    mutating func insert(_ keys: some Sequence<UInt32>, frequency: Double) -> Double {
         var node: Int32 = 0
         for key in keys {
             node = childCreating(node, key)
         }
-        guard node != 0 else { return }
+        guard node != 0 else { return 0 }
         let old = frequencies[Int(node)]
         if old == 0 { wordCount += 1 }
-        frequencies[Int(node)] = keepingMax ? max(old, frequency) : frequency
+        frequencies[Int(node)] = max(old, frequency)
+        return old
     }
 
     private mutating func childCreating(_ node: Int32, _ key: UInt32) -> Int32 {
@@ -81,9 +87,10 @@ struct WordTrie: Sendable {
         }
         let child = Int32(frequencies.count)
         frequencies.append(0)
+        if node == 0, key < 0x10000 { rootChildren[Int(key)] = child }
         slotKeys[i] = k
         slotChildren[i] = child
-        if frequencies.count * 2 > slotKeys.count { grow() }
+        if frequencies.count * 3 > slotKeys.count * 2 { grow() }  // load factor 2/3
         return child
     }
 
