@@ -77,15 +77,14 @@ public final class Analyzer: Sendable {
     /// Half-width ASCII, lower case, Simplified Chinese, unified punctuation, split numbers and
     /// words rejoined.
     public func normalize(_ text: String) -> String {
-        Self.string(normalizer.normalize(text).scalars[...])
+        TermText.string(normalizer.normalize(text).scalars[...], limit: .max)!
     }
 
     /// The text's words, in normalised spelling.
     public func segment(_ text: String) -> [String] {
         let analysed = analyse(text)
-        var builder = TermBuilder()
-        return analysed.words.map { word in
-            builder.string(analysed.text.scalars[analysed.scalarRange(of: word)], limit: .max)!
+                return analysed.words.map { word in
+            TermText.string(analysed.text.scalars[analysed.scalarRange(of: word)], limit: .max)!
         }
     }
 
@@ -137,19 +136,18 @@ public final class Analyzer: Sendable {
         var terms: [IndexTerm] = []
         terms.reserveCapacity(units.count * 3)
         let positions = Self.positions(of: units)
-        var builder = TermBuilder()
-        for (u, unit) in units.enumerated() {
+                for (u, unit) in units.enumerated() {
             guard positions[u] > 0 else { continue }
             let position = positions[u]
             switch unit.kind {
             case .han:
                 let c = scalars[Int(unit.start)]
-                terms.append(IndexTerm(builder.character(c), position))
+                terms.append(IndexTerm(TermText.character(c), position))
                 if u + 1 < units.count, units[u + 1].kind == .han, !units[u + 1].breaksBefore {
-                    terms.append(IndexTerm(builder.character(c, scalars[Int(units[u + 1].start)]), position))
+                    terms.append(IndexTerm(TermText.character(c, scalars[Int(units[u + 1].start)]), position))
                 }
             case .number, .word:
-                if let token = builder.string(scalars[Int(unit.start)..<Int(unit.end)]) {
+                if let token = TermText.string(scalars[Int(unit.start)..<Int(unit.end)]) {
                     terms.append(IndexTerm(token, position))
                 }
             case .symbol:
@@ -157,32 +155,31 @@ public final class Analyzer: Sendable {
             }
         }
         for word in analysed.words where word.count >= 2 {
-            appendWordTerms(word, analysed: analysed, positions: positions, builder: &builder, into: &terms)
+            appendWordTerms(word, analysed: analysed, positions: positions, into: &terms)
         }
         return terms
     }
 
     private func appendWordTerms(_ word: WordSpan, analysed: Analysed, positions: [UInt32],
-                                 builder: inout TermBuilder, into terms: inout [IndexTerm]) {
+                                 into terms: inout [IndexTerm]) {
         let scalars = analysed.text.scalars
         let units = analysed.units
         let end = word.first + word.count
         guard let first = (word.first..<end).first(where: { positions[$0] > 0 }) else { return }
-        if let term = builder.string(scalars[analysed.scalarRange(of: word)]) {
+        if let term = TermText.string(scalars[analysed.scalarRange(of: word)]) {
             terms.append(IndexTerm(term, positions[first]))
         }
         guard word.count >= 3 else { return }
-        let trie = segmenter.trie
         for start in word.first..<(end - 1) where positions[start] > 0 {
-            var node: Int32 = 0
+            var step = FrozenTrie.Step(node: 0, logProbability: -.infinity)
             var next = start
             while next < end {
-                node = trie.child(node, units[next].key)
+                step = segmenter.trie.step(step.node, units[next].key)
                 next += 1
-                if node < 0 { break }
+                if step.node < 0 { break }
                 let isInner = next - start >= 2 && !(start == word.first && next == end)
-                if isInner, trie.frequencies[Int(node)] > 0,
-                   let term = builder.string(scalars[Int(units[start].start)..<Int(units[next - 1].end)]) {
+                if isInner, step.logProbability > -.infinity,
+                   let term = TermText.string(scalars[Int(units[start].start)..<Int(units[next - 1].end)]) {
                     terms.append(IndexTerm(term, positions[start]))
                 }
             }
@@ -213,8 +210,7 @@ public final class Analyzer: Sendable {
         let positions = Self.positions(of: units)
         let positioned = units.indices.filter { positions[$0] > 0 }
         guard !positioned.isEmpty else { return nil }
-        var builder = TermBuilder()
-
+        
         // One term per position: the bigram starting there, else the character or token.
         var recall: [String] = []
         var lastIsInBigram = false
@@ -223,13 +219,13 @@ public final class Analyzer: Sendable {
             if unit.kind == .han {
                 let c = scalars[Int(unit.start)]
                 if k + 1 < positioned.count, positioned[k + 1] == u + 1, units[u + 1].kind == .han, !units[u + 1].breaksBefore {
-                    recall.append(builder.character(c, scalars[Int(units[u + 1].start)]))
+                    recall.append(TermText.character(c, scalars[Int(units[u + 1].start)]))
                     lastIsInBigram = k + 1 == positioned.count - 1
                 } else {
-                    recall.append(builder.character(c))
+                    recall.append(TermText.character(c))
                 }
             } else {
-                recall.append(builder.string(scalars[Int(unit.start)..<Int(unit.end)]) ?? "")
+                recall.append(TermText.string(scalars[Int(unit.start)..<Int(unit.end)]) ?? "")
             }
         }
         // The last Han character is already inside the bigram before it.
@@ -244,7 +240,7 @@ public final class Analyzer: Sendable {
         for word in analysed.words where word.count >= 2 {
             let end = word.first + word.count
             guard let k = positioned.firstIndex(where: { $0 >= word.first && $0 < end }),
-                  let term = builder.string(scalars[analysed.scalarRange(of: word)]) else { continue }
+                  let term = TermText.string(scalars[analysed.scalarRange(of: word)]) else { continue }
             aligned[k] = term
             hasWord = true
             lastWordStart = k
@@ -295,50 +291,53 @@ public final class Analyzer: Sendable {
         return merged.map { indices[$0.0]..<indices[$0.1] }
     }
 
-    static func string(_ scalars: ArraySlice<UInt32>) -> String {
-        String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init)))
-    }
+
 }
 
-/// Builds term strings through one reused UTF-8 buffer: term generation makes several strings
-/// per character, so it avoids the intermediate allocations of String concatenation.
-struct TermBuilder {
-    private var bytes: [UInt8] = []
-
-    init() { bytes.reserveCapacity(64) }
-
+/// Builds term strings by writing UTF-8 straight into the new string's storage: term generation
+/// makes several strings per character, so it avoids intermediate arrays and concatenation.
+enum TermText {
     /// `#` + one or two characters.
-    mutating func character(_ c: UInt32, _ next: UInt32? = nil) -> String {
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(0x23)
-        append(c)
-        if let next { append(next) }
-        return String(decoding: bytes, as: UTF8.self)
+    static func character(_ c: UInt32, _ next: UInt32? = nil) -> String {
+        String(unsafeUninitializedCapacity: 9) { buffer in
+            buffer[0] = 0x23
+            var count = 1
+            encode(c, into: buffer, at: &count)
+            if let next { encode(next, into: buffer, at: &count) }
+            return count
+        }
     }
 
-    /// The scalars as a string, or nil when too long for a Xapian term.
-    mutating func string(_ scalars: ArraySlice<UInt32>, limit: Int = Analyzer.maxTermBytes) -> String? {
-        bytes.removeAll(keepingCapacity: true)
-        for v in scalars { append(v) }
-        return bytes.count <= limit ? String(decoding: bytes, as: UTF8.self) : nil
+    /// The scalars as a string, or nil when longer than `limit` UTF-8 bytes.
+    static func string(_ scalars: ArraySlice<UInt32>, limit: Int = Analyzer.maxTermBytes) -> String? {
+        let text = String(unsafeUninitializedCapacity: scalars.count * 4) { buffer in
+            var count = 0
+            for v in scalars { encode(v, into: buffer, at: &count) }
+            return count
+        }
+        return text.utf8.count <= limit ? text : nil
     }
 
-    private mutating func append(_ v: UInt32) {
+    private static func encode(_ v: UInt32, into buffer: UnsafeMutableBufferPointer<UInt8>, at i: inout Int) {
         switch v {
         case 0..<0x80:
-            bytes.append(UInt8(v))
+            buffer[i] = UInt8(v)
+            i += 1
         case 0x80..<0x800:
-            bytes.append(UInt8(0xC0 | (v >> 6)))
-            bytes.append(UInt8(0x80 | (v & 0x3F)))
+            buffer[i] = UInt8(0xC0 | (v >> 6))
+            buffer[i + 1] = UInt8(0x80 | (v & 0x3F))
+            i += 2
         case 0x800..<0x10000:
-            bytes.append(UInt8(0xE0 | (v >> 12)))
-            bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-            bytes.append(UInt8(0x80 | (v & 0x3F)))
+            buffer[i] = UInt8(0xE0 | (v >> 12))
+            buffer[i + 1] = UInt8(0x80 | ((v >> 6) & 0x3F))
+            buffer[i + 2] = UInt8(0x80 | (v & 0x3F))
+            i += 3
         default:
-            bytes.append(UInt8(0xF0 | (v >> 18)))
-            bytes.append(UInt8(0x80 | ((v >> 12) & 0x3F)))
-            bytes.append(UInt8(0x80 | ((v >> 6) & 0x3F)))
-            bytes.append(UInt8(0x80 | (v & 0x3F)))
+            buffer[i] = UInt8(0xF0 | (v >> 18))
+            buffer[i + 1] = UInt8(0x80 | ((v >> 12) & 0x3F))
+            buffer[i + 2] = UInt8(0x80 | ((v >> 6) & 0x3F))
+            buffer[i + 3] = UInt8(0x80 | (v & 0x3F))
+            i += 4
         }
     }
 }

@@ -10,19 +10,15 @@ struct WordSpan {
 /// model, log frequencies), then the HMM for stretches of single characters the dictionary does
 /// not know.
 struct Segmenter: Sendable {
-    let trie: WordTrie
-    /// log(frequency / total) of the word ending at each trie node; -infinity for prefixes.
-    let logProbabilities: [Double]
+    let trie: FrozenTrie
     let logTotal: Double
     /// What an unknown single unit costs: a frequency of 1, as in jieba.
     let unknownLogProbability: Double
     let hmm: HMMModel
 
     init(lexicon: Lexicon) {
-        trie = lexicon.trie
         logTotal = log(max(lexicon.totalFrequency, 1))
-        let logTotal = self.logTotal
-        logProbabilities = lexicon.trie.frequencies.map { $0 > 0 ? log($0) - logTotal : -.infinity }
+        trie = FrozenTrie(lexicon.trie, logTotal: logTotal)
         unknownLogProbability = -logTotal
         hmm = lexicon.hmm
     }
@@ -43,16 +39,16 @@ struct Segmenter: Sendable {
         route[n] = 0
         var i = n - 1
         while i >= 0 {
-            var node = trie.child(0, keys[base + i])
-            var best = (node >= 0 && logProbabilities[Int(node)] > -.infinity
-                ? logProbabilities[Int(node)] : unknownLogProbability) + route[i + 1]
+            var step = trie.step(0, keys[base + i])
+            var best = (step.logProbability > -.infinity
+                ? Double(step.logProbability) : unknownLogProbability) + route[i + 1]
             var bestEnd = i + 1
             var j = i + 1
-            while node >= 0, j < n {
-                node = trie.child(node, keys[base + j])
+            while step.node >= 0, j < n {
+                step = trie.step(step.node, keys[base + j])
                 j += 1
-                if node < 0 { break }
-                let p = logProbabilities[Int(node)]
+                if step.node < 0 { break }
+                let p = Double(step.logProbability)
                 if p > -.infinity, p + route[j] >= best {
                     best = p + route[j]
                     bestEnd = j
@@ -99,7 +95,7 @@ struct Segmenter: Sendable {
     private func flushSingles(_ count: inout Int, endingAt end: Int, keys: [UInt32], into words: inout [WordSpan]) {
         guard count > 0 else { return }
         let start = end - count
-        if count == 1 || trie.frequency(of: keys[start..<end]) > 0 {
+        if count == 1 || trie.isWord(keys[start..<end]) {
             for i in start..<end { words.append(WordSpan(first: i, count: 1)) }
         } else {
             var first = start
