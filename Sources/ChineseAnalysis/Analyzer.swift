@@ -171,14 +171,14 @@ public final class Analyzer: Sendable {
         }
         guard word.count >= 3 else { return }
         for start in word.first..<(end - 1) where positions[start] > 0 {
-            var step = FrozenTrie.Step(node: 0, logProbability: -.infinity)
+            var step = segmenter.trie.root
             var next = start
             while next < end {
-                step = segmenter.trie.step(step.node, units[next].key)
+                step = segmenter.trie.step(step, units[next].key)
                 next += 1
-                if step.node < 0 { break }
+                if !step.exists { break }
                 let isInner = next - start >= 2 && !(start == word.first && next == end)
-                if isInner, step.logProbability > -.infinity,
+                if isInner, step.isWord,
                    let term = TermText.string(scalars[Int(units[start].start)..<Int(units[next - 1].end)]) {
                     terms.append(IndexTerm(term, positions[start]))
                 }

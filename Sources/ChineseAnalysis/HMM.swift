@@ -15,7 +15,7 @@ struct HMMModel: Sendable {
         let previousStates: [[Int]] = [[2, 3], [0, 1], [0, 1], [3, 2]]
         let unknown = [Double](repeating: Self.impossible, count: 4)
         var score = [Double](repeating: 0, count: 4)
-        var back = [[Int]](repeating: [0, 0, 0, 0], count: n)
+        var back = [Int8](repeating: 0, count: n * 4)  // best previous state, per step and state
         let first = emission[characters[characters.startIndex]] ?? unknown
         for s in 0..<4 { score[s] = start[s] + first[s] }
         for t in 1..<n {
@@ -28,7 +28,7 @@ struct HMMModel: Sendable {
                     if candidate > best { best = candidate; bestFrom = from }
                 }
                 next[s] = best + emit[s]
-                back[t][s] = bestFrom
+                back[t * 4 + s] = Int8(bestFrom)
             }
             score = next
         }
@@ -36,7 +36,7 @@ struct HMMModel: Sendable {
         var states = [Int](repeating: 0, count: n)
         for t in stride(from: n - 1, through: 0, by: -1) {
             states[t] = state
-            state = back[t][state]
+            state = Int(back[t * 4 + state])
         }
         var lengths: [Int] = []
         var length = 0

@@ -145,6 +145,14 @@ public struct Lexicon: Sendable {
         var keys: [UInt32] = []
         var units: [Unit] = []
         var lineNumber = 0
+        // Locals, not self: a mutating closure over self retains and releases on every access.
+        var trie = self.trie
+        var totalFrequency = self.totalFrequency
+        let normalizer = self.normalizer
+        defer {
+            self.trie = trie
+            self.totalFrequency = totalFrequency
+        }
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
             var i = 0

@@ -39,17 +39,16 @@ struct Segmenter: Sendable {
         route[n] = 0
         var i = n - 1
         while i >= 0 {
-            var step = trie.step(0, keys[base + i])
-            var best = (step.logProbability > -.infinity
-                ? Double(step.logProbability) : unknownLogProbability) + route[i + 1]
+            var step = trie.step(trie.root, keys[base + i])
+            var best = (step.isWord ? Double(step.logProbability) : unknownLogProbability) + route[i + 1]
             var bestEnd = i + 1
             var j = i + 1
-            while step.node >= 0, j < n {
-                step = trie.step(step.node, keys[base + j])
+            while step.exists, j < n {
+                step = trie.step(step, keys[base + j])
                 j += 1
-                if step.node < 0 { break }
+                if !step.exists { break }
                 let p = Double(step.logProbability)
-                if p > -.infinity, p + route[j] >= best {
+                if step.isWord, p + route[j] >= best {
                     best = p + route[j]
                     bestEnd = j
                 }

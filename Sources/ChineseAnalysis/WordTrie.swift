@@ -117,90 +117,100 @@ struct WordTrie: Sendable {
     }
 }
 
-/// A read-only copy of a `WordTrie` for segmentation: each hash slot also holds the child's log
-/// probability, so one step of a dictionary walk touches one cache line, not three.
+/// A read-only copy of a `WordTrie` for segmentation. Each node's children sit in their own
+/// small open-addressing table, and each slot carries what a walk needs next (the child's table
+/// and its word log probability), so one step of a dictionary walk touches one cache line near the
+/// previous one instead of several scattered ones.
 struct FrozenTrie: Sendable {
+    /// A node reached by a walk.
     struct Step {
-        /// -1 when there is no such child.
-        var node: Int32
+        /// Start of the node's child table in `slots`; -1 when there is no such node.
+        fileprivate var base: Int32
+        /// Child table size - 1; -1 when the node has no children.
+        fileprivate var mask: Int32
         /// log(frequency / total) of the word ending here; -infinity when it is only a prefix.
         var logProbability: Float
+
+        var exists: Bool { base >= 0 }
+        var isWord: Bool { logProbability > -.infinity }
     }
 
     private struct Slot {
-        var key: UInt64
+        var key: UInt32
         var step: Step
     }
 
     private let slots: [Slot]
-    private let mask: Int
-    private let root: [Step]
-    /// One bit per hash of each edge, 16 bits per edge: most lookups that end a dictionary walk
-    /// fail, and this small table answers them without touching the large slot table.
-    private let filter: [UInt64]
-    private let filterMask: Int
+    /// Children of the root for keys below 0x10000, looked up directly.
+    private let rootTable: [Step]
+    let root: Step
 
-    private static let empty = UInt64.max
-    private static let none = Step(node: -1, logProbability: -.infinity)
+    private static let emptyKey = UInt32.max
+    private static let none = Step(base: -1, mask: -1, logProbability: -.infinity)
 
     init(_ trie: WordTrie, logTotal: Double) {
-        func logProbability(_ node: Int32) -> Float {
-            let f = trie.frequencies[Int(node)]
-            return f > 0 ? Float(log(f) - logTotal) : -.infinity
+        let nodeCount = trie.nodeCount
+        var childCounts = [Int32](repeating: 0, count: nodeCount)
+        trie.forEachEdge { parent, _, _ in childCounts[Int(parent)] += 1 }
+        // Table sizes: a power of two with load at most 2/3; bases in node order, so the tables of
+        // words sharing a prefix (inserted together) lie close together.
+        var bases = [Int32](repeating: 0, count: nodeCount)
+        var masks = [Int32](repeating: -1, count: nodeCount)
+        var total = 0
+        for node in 0..<nodeCount where childCounts[node] > 0 {
+            var size = 2
+            while size * 2 < Int(childCounts[node]) * 3 { size <<= 1 }
+            bases[node] = Int32(total)
+            masks[node] = Int32(size - 1)
+            total += size
         }
-        var size = 16
-        while size < trie.nodeCount * 2 { size <<= 1 }  // load factor at most 1/2
-        var slots = [Slot](repeating: Slot(key: Self.empty, step: Self.none), count: size)
-        var root = [Step](repeating: Self.none, count: 0x10000)
-        let mask = size - 1
-        var filterBits = 64
-        while filterBits < trie.nodeCount * 16 { filterBits <<= 1 }
-        var filter = [UInt64](repeating: 0, count: filterBits / 64)
-        let filterMask = filterBits - 1
+        func step(_ node: Int32) -> Step {
+            let f = trie.frequencies[Int(node)]
+            return Step(base: bases[Int(node)], mask: masks[Int(node)],
+                        logProbability: f > 0 ? Float(log(f) - logTotal) : -.infinity)
+        }
+        var slots = [Slot](repeating: Slot(key: Self.emptyKey, step: Self.none), count: max(total, 1))
+        var rootTable = [Step](repeating: Self.none, count: 0x10000)
         trie.forEachEdge { parent, key, child in
-            let step = Step(node: child, logProbability: logProbability(child))
-            if parent == 0, key < 0x10000 {
-                root[Int(key)] = step
-                return
-            }
-            let k = UInt64(UInt32(bitPattern: parent)) << 32 | UInt64(key)
-            let h = k &* 0x9E37_79B9_7F4A_7C15
-            let bit = Int(truncatingIfNeeded: h >> 8) & filterMask
-            filter[bit >> 6] |= 1 << UInt64(bit & 63)
-            var i = Int(truncatingIfNeeded: h >> 40) & mask
-            while slots[i].key != Self.empty { i = (i + 1) & mask }
-            slots[i] = Slot(key: k, step: step)
+            let childStep = step(child)
+            if parent == 0, key < 0x10000 { rootTable[Int(key)] = childStep }
+            let base = Int(bases[Int(parent)]), mask = Int(masks[Int(parent)])
+            var i = Self.hash(key) & mask
+            while slots[base + i].key != Self.emptyKey { i = (i + 1) & mask }
+            slots[base + i] = Slot(key: key, step: childStep)
         }
         self.slots = slots
-        self.mask = mask
-        self.root = root
-        self.filter = filter
-        self.filterMask = filterMask
+        self.rootTable = rootTable
+        self.root = step(0)
     }
 
     @inline(__always)
-    func step(_ node: Int32, _ key: UInt32) -> Step {
-        if node == 0, key < 0x10000 { return root[Int(key)] }
-        let k = UInt64(UInt32(bitPattern: node)) << 32 | UInt64(key)
-        let h = k &* 0x9E37_79B9_7F4A_7C15
-        let bit = Int(truncatingIfNeeded: h >> 8) & filterMask
-        if filter[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return Self.none }
-        var i = Int(truncatingIfNeeded: h >> 40) & mask
+    private static func hash(_ key: UInt32) -> Int {
+        Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 40)
+    }
+
+    /// The child of `from` along `key`; check `exists`.
+    @inline(__always)
+    func step(_ from: Step, _ key: UInt32) -> Step {
+        if from.mask < 0 { return Self.none }
+        if from.base == root.base, from.mask == root.mask, key < 0x10000 { return rootTable[Int(key)] }
+        let base = Int(from.base), mask = Int(from.mask)
+        var i = Self.hash(key) & mask
         while true {
-            let slot = slots[i]
-            if slot.key == k { return slot.step }
-            if slot.key == Self.empty { return Self.none }
+            let slot = slots[base + i]
+            if slot.key == key { return slot.step }
+            if slot.key == Self.emptyKey { return Self.none }
             i = (i + 1) & mask
         }
     }
 
     /// Whether the key sequence is a word.
     func isWord(_ keys: ArraySlice<UInt32>) -> Bool {
-        var step = Step(node: 0, logProbability: -.infinity)
+        var at = root
         for key in keys {
-            step = self.step(step.node, key)
-            if step.node < 0 { return false }
+            at = step(at, key)
+            if !at.exists { return false }
         }
-        return step.logProbability > -.infinity
+        return at.isWord
     }
 }
