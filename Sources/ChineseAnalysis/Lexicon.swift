@@ -201,28 +201,51 @@ public struct Lexicon: Sendable {
         return table
     }
 
+    /// Parses `start p p p p`, `trans X p p p p` and `emit c p p p p` lines (states B M E S) with
+    /// strtod over the raw bytes: the emission table has 14,632 lines.
     private static func loadHMM(_ path: String) throws -> HMMModel {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DictionaryError.unreadable(path: path) }
         var model = HMMModel()
-        let states: [Substring: Int] = ["B": 0, "M": 1, "E": 2, "S": 3]
-        func probabilities(_ fields: ArraySlice<Substring>) -> [Double]? {
-            let values = fields.map { $0 == "-inf" ? HMMModel.impossible : Double($0) }
-            return values.count == 4 && !values.contains(nil) ? values.map { $0! } : nil
+        var text = [CChar](repeating: 0, count: data.count + 1)
+        data.withUnsafeBytes { raw in
+            for (i, byte) in raw.enumerated() { text[i] = CChar(bitPattern: byte) }
         }
-        for (n, line) in try lines(path).enumerated() {
-            let fields = line.split(separator: " ")
-            let bad = DictionaryError.malformed(path: path, line: n + 1)
-            switch fields.first {
-            case "start":
-                guard let p = probabilities(fields.dropFirst()) else { throw bad }
-                model.start = p
-            case "trans":
-                guard fields.count == 6, let from = states[fields[1]], let p = probabilities(fields.dropFirst(2)) else { throw bad }
-                model.transition[from] = p
-            case "emit":
-                guard fields.count == 6, fields[1].unicodeScalars.count == 1, let p = probabilities(fields.dropFirst(2)) else { throw bad }
-                model.emission[fields[1].unicodeScalars.first!.value] = p
-            default:
-                throw bad
+        var lineNumber = 0
+        try text.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            var line = 0
+            while line < data.count {
+                lineNumber += 1
+                var end = line
+                while end < data.count, buffer[end] != 0x0A { end += 1 }
+                buffer[end] = 0  // strtod stops at the line end
+                defer { line = end + 1 }
+                guard buffer[line] != 0x23, end > line else { continue }  // comment or empty
+                let bad = DictionaryError.malformed(path: path, line: lineNumber)
+                let fields = String(cString: base + line).split(separator: " ", maxSplits: 2)
+                guard fields.count == 3 || (fields.count == 2 && fields[0] == "start") else { throw bad }
+                // The four numbers follow the first one or two fields.
+                let skip = fields[0] == "start" ? fields[0].utf8.count + 1
+                    : fields[0].utf8.count + fields[1].utf8.count + 2
+                var cursor = base + line + skip
+                var values = [Double](repeating: 0, count: 4)
+                for s in 0..<4 {
+                    var next: UnsafeMutablePointer<CChar>? = nil
+                    let value = strtod(cursor, &next)
+                    guard let next, next != cursor else { throw bad }
+                    values[s] = value.isFinite ? value : HMMModel.impossible
+                    cursor = next
+                }
+                switch fields[0] {
+                case "start": model.start = values
+                case "trans":
+                    guard let from = ["B", "M", "E", "S"].firstIndex(of: fields[1]) else { throw bad }
+                    model.transition[from] = values
+                case "emit":
+                    guard fields[1].unicodeScalars.count == 1 else { throw bad }
+                    model.emission[fields[1].unicodeScalars.first!.value] = values
+                default: throw bad
+                }
             }
         }
         return model
