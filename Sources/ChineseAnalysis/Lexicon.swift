@@ -47,16 +47,17 @@ public struct Lexicon: Sendable {
     /// The default dictionaries, loaded once per process.
     public static func loadDefault() throws -> Lexicon { try sharedDefault.get() }
 
-    /// The dictionary directory: `explicit`, else `$GONGKAI_DICTIONARY_DIR`, else
+    /// The dictionary directory: `explicit` (and nothing else when given), else `$GONGKAI_DICTIONARY_DIR`, else
     /// `<executable dir>/../share/gongkai/dictionaries`, else the first `Index/dictionaries` found
     /// walking up from the executable's directory and then from the current directory.
     public static func locateDirectory(explicit: String? = nil) throws -> String {
         var candidates: [String] = []
-        if let explicit { candidates.append(explicit) }
-        if let env = ProcessInfo.processInfo.environment["GONGKAI_DICTIONARY_DIR"], !env.isEmpty {
-            candidates.append(env)
-        }
-        if explicit == nil {
+        if let explicit {
+            candidates.append(explicit)
+        } else {
+            if let env = ProcessInfo.processInfo.environment["GONGKAI_DICTIONARY_DIR"], !env.isEmpty {
+                candidates.append(env)
+            }
             let executableDir = URL(fileURLWithPath: CommandLine.arguments.first.map(resolvedExecutable) ?? ".")
                 .deletingLastPathComponent().standardizedFileURL
             candidates.append(executableDir.appendingPathComponent("../share/gongkai/dictionaries").standardizedFileURL.path)

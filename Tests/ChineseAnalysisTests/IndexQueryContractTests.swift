@@ -71,8 +71,15 @@ let corpusTexts = [
         }
     }
 
+    @Test func corpusRowTerms() {
+        let terms = Set(analyzer.indexTerms(corpusTexts[8]).map(\.term))
+        #expect(terms.isSuperset(of: ["2010301", "行政运行", "行政", "运行", "#行政", "#政运", "50101", "188.886000",
+                                      "基本工资", "#资"]))
+        #expect(!terms.contains("188") && !terms.contains("886000"))
+    }
+
     @Test func singleCharactersAndSymbols() {
-        #expect(analyzer.query(for: "局") == .term("#局"))
+        #expect(analyzer.query(for: "局") == .term(Analyzer.characterTermPrefix + "局"))
         #expect(analyzer.query(for: "“”、") == nil)
         #expect(analyzer.query(for: "西城") == .any([.boosted(.term("西城"), Analyzer.wordBoost), .term("#西城")]))
     }

@@ -28,6 +28,13 @@ import Testing
             == ["視頻會議", "和", "ＬＥＤ", "顯示屏", "，", "2023", "年"])
     }
 
+    @Test func traditionalAndFullWidthTextGivesTheSameTerms() {
+        let simplified = "负责全区政府网站及视频会议系统的管理工作,led显示屏2023年"
+        let variant = "負責全區政府網站及視頻會議系統的管理工作，ＬＥＤ顯示屏２０２３年"
+        #expect(analyzer.segment(variant) == analyzer.segment(simplified))
+        #expect(analyzer.indexTerms(variant) == analyzer.indexTerms(simplified))
+    }
+
     @Test func unknownRunsAreKept() {
         let text = "荣昊岩负责"
         #expect(analyzer.segment(text).joined() == text)
