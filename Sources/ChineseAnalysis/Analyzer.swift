@@ -46,12 +46,16 @@ public final class Analyzer: Sendable {
     public let domainNames: [String]
     let normalizer: Normalizer
     let segmenter: Segmenter
+    /// `#` + character for U+3400…U+9FFF, made once: every Han character of every text needs one.
+    private let characterTerms: [String]
+    private static let characterTermRange: ClosedRange<UInt32> = 0x3400...0x9FFF
 
     public init(lexicon: Lexicon, domainNames: [String] = []) {
         baseLexicon = lexicon
         normalizer = lexicon.normalizer
         let names = Array(Set(domainNames.filter { !$0.isEmpty })).sorted()
         self.domainNames = names
+        characterTerms = Self.characterTermRange.map { TermText.character($0) }
         if names.isEmpty {
             segmenter = Segmenter(lexicon: lexicon)
         } else {
@@ -142,7 +146,7 @@ public final class Analyzer: Sendable {
             switch unit.kind {
             case .han:
                 let c = scalars[Int(unit.start)]
-                terms.append(IndexTerm(TermText.character(c), position))
+                terms.append(IndexTerm(characterTerm(c), position))
                 if u + 1 < units.count, units[u + 1].kind == .han, !units[u + 1].breaksBefore {
                     terms.append(IndexTerm(TermText.character(c, scalars[Int(units[u + 1].start)]), position))
                 }
@@ -186,6 +190,11 @@ public final class Analyzer: Sendable {
         }
     }
 
+    private func characterTerm(_ c: UInt32) -> String {
+        Self.characterTermRange.contains(c)
+            ? characterTerms[Int(c - Self.characterTermRange.lowerBound)] : TermText.character(c)
+    }
+
     /// Position of each unit (from 1), 0 for punctuation and symbols.
     static func positions(of units: [Unit]) -> [UInt32] {
         var positions = [UInt32](repeating: 0, count: units.count)
@@ -222,7 +231,7 @@ public final class Analyzer: Sendable {
                     recall.append(TermText.character(c, scalars[Int(units[u + 1].start)]))
                     lastIsInBigram = k + 1 == positioned.count - 1
                 } else {
-                    recall.append(TermText.character(c))
+                    recall.append(characterTerm(c))
                 }
             } else {
                 recall.append(TermText.string(scalars[Int(unit.start)..<Int(unit.end)]) ?? "")

@@ -229,7 +229,7 @@ public struct Lexicon: Sendable {
                 let skip = fields[0] == "start" ? fields[0].utf8.count + 1
                     : fields[0].utf8.count + fields[1].utf8.count + 2
                 var cursor = base + line + skip
-                var values = [Double](repeating: 0, count: 4)
+                var values = HMMModel.States()
                 for s in 0..<4 {
                     var next: UnsafeMutablePointer<CChar>? = nil
                     let value = strtod(cursor, &next)
