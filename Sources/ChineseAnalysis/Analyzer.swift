@@ -151,9 +151,7 @@ public final class Analyzer: Sendable {
                     terms.append(IndexTerm(TermText.character(c, scalars[Int(units[u + 1].start)]), position))
                 }
             case .number, .word:
-                if let token = TermText.string(scalars[Int(unit.start)..<Int(unit.end)]) {
-                    terms.append(IndexTerm(token, position))
-                }
+                terms.append(IndexTerm(TermText.token(scalars[Int(unit.start)..<Int(unit.end)]), position))
             case .symbol:
                 break
             }
@@ -219,7 +217,7 @@ public final class Analyzer: Sendable {
         let positions = Self.positions(of: units)
         let positioned = units.indices.filter { positions[$0] > 0 }
         guard !positioned.isEmpty else { return nil }
-        
+
         // One term per position: the bigram starting there, else the character or token.
         var recall: [String] = []
         var lastIsInBigram = false
@@ -234,7 +232,7 @@ public final class Analyzer: Sendable {
                     recall.append(characterTerm(c))
                 }
             } else {
-                recall.append(TermText.string(scalars[Int(unit.start)..<Int(unit.end)]) ?? "")
+                recall.append(TermText.token(scalars[Int(unit.start)..<Int(unit.end)]))
             }
         }
         // The last Han character is already inside the bigram before it.
@@ -325,6 +323,18 @@ enum TermText {
             return count
         }
         return text.utf8.count <= limit ? text : nil
+    }
+
+    /// A number or Latin word, cut to the term length limit (at a character boundary).
+    static func token(_ scalars: ArraySlice<UInt32>) -> String {
+        var end = scalars.startIndex, bytes = 0
+        while end < scalars.endIndex {
+            let v = scalars[end]
+            bytes += v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4
+            if bytes > Analyzer.maxTermBytes { break }
+            end += 1
+        }
+        return string(scalars[scalars.startIndex..<end], limit: .max)!
     }
 
     private static func encode(_ v: UInt32, into buffer: UnsafeMutableBufferPointer<UInt8>, at i: inout Int) {

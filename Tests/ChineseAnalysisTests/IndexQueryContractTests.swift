@@ -78,6 +78,13 @@ let corpusTexts = [
         #expect(!terms.contains("188") && !terms.contains("886000"))
     }
 
+    @Test func overlongTokensAreCutTheSameWayOnBothSides() {
+        let code = String(repeating: "a1", count: 200)
+        let text = "编号" + code + "结束"
+        #expect(analyzer.indexTerms(text).allSatisfy { $0.term.utf8.count <= 240 })
+        #expect(analyzer.finds(code, in: text))
+    }
+
     @Test func singleCharactersAndSymbols() {
         #expect(analyzer.query(for: "局") == .term(Analyzer.characterTermPrefix + "局"))
         #expect(analyzer.query(for: "“”、") == nil)
