@@ -59,8 +59,9 @@ public final class Analyzer: Sendable {
         if names.isEmpty {
             segmenter = Segmenter(lexicon: lexicon)
         } else {
-            let learned = DomainVocabulary.words(from: names, normalizer: normalizer, segmenter: Segmenter(lexicon: lexicon))
-            let withFragments = lexicon.adding(words: learned.fragments, boost: Self.domainWordBoost)
+            let general = Segmenter(lexicon: lexicon)
+            let learned = DomainVocabulary.words(from: names, normalizer: normalizer, segmenter: general)
+            let withFragments = lexicon.adding(words: learned.fragments, boost: Self.domainWordBoost, segmenter: general)
             segmenter = Segmenter(lexicon: withFragments.adding(words: learned.pieces, boost: Self.domainWordBoost))
         }
     }

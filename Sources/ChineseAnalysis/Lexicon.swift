@@ -88,8 +88,9 @@ public struct Lexicon: Sendable {
     public func adding(words: [String]) -> Lexicon { adding(words: words, boost: 1) }
 
     /// `boost` multiplies the suggested frequency: domain words should win in their own texts.
-    func adding(words: [String], boost: Double) -> Lexicon {
-        let segmenter = Segmenter(lexicon: self)
+    /// `segmenter` must be this lexicon's, when the caller already has it.
+    func adding(words: [String], boost: Double, segmenter: Segmenter? = nil) -> Lexicon {
+        let segmenter = segmenter ?? Segmenter(lexicon: self)
         var result = self
         var keys: [UInt32] = []
         var units: [Unit] = []
