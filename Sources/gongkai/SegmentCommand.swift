@@ -15,6 +15,9 @@ struct SegmentCommand: ParsableCommand {
     @Option(help: "Extra word list, one word per line (repeatable).")
     var words: [String] = []
 
+    @Option(help: "Domain names to learn, one per line, as the indexer collects them (repeatable).")
+    var names: [String] = []
+
     @Flag(help: "Know only the words of the --words lists (general-dictionary frequencies kept).")
     var onlyListedWords = false
 
@@ -29,12 +32,10 @@ struct SegmentCommand: ParsableCommand {
         var lexicon = try Lexicon.load(directory: dictionary)
         let loadMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart.uptimeNanoseconds) / 1e6
         if !words.isEmpty {
-            let listed = try words.flatMap { path in
-                try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
-            }
+            let listed = try Self.lines(of: words)
             lexicon = onlyListedWords ? lexicon.restricted(to: listed) : lexicon.adding(words: listed)
         }
-        let analyzer = Analyzer(lexicon: lexicon)
+        let analyzer = Analyzer(lexicon: lexicon, domainNames: try Self.lines(of: names))
         let readyMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart.uptimeNanoseconds) / 1e6
         if let runs = benchmark {
             var lines: [String] = []
@@ -47,6 +48,12 @@ struct SegmentCommand: ParsableCommand {
         while let line = readLine(strippingNewline: true) {
             let segmented = normalized ? analyzer.segment(line) : analyzer.segmentKeepingOriginal(line)
             print(segmented.joined(separator: " "))
+        }
+    }
+
+    private static func lines(of paths: [String]) throws -> [String] {
+        try paths.flatMap { path in
+            try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
         }
     }
 }
