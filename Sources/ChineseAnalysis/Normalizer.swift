@@ -119,6 +119,15 @@ enum CharacterClass {
         return scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
     }
 
+    /// Accents and other marks that belong to the letter before them (decomposed é).
+    static func isCombiningMark(_ v: UInt32) -> Bool {
+        guard v >= 0x300, !isHan(v), let scalar = Unicode.Scalar(v) else { return false }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
+    }
+
     /// Marks that may stand between digits of one number: 188.886000, 14·9, 12:30.
     static func isNumberJoiner(_ v: UInt32) -> Bool { v == 0x2E || v == 0xB7 || v == 0x3A }
 }

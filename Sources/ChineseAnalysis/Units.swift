@@ -45,7 +45,7 @@ struct Unit {
                 var allDigits = CharacterClass.isDigit(v)
                 while j < n {
                     let c = s[j]
-                    if CharacterClass.isWordCharacter(c) {
+                    if CharacterClass.isWordCharacter(c) || CharacterClass.isCombiningMark(c) {
                         if !CharacterClass.isDigit(c) { allDigits = false }
                         j += 1
                     } else if CharacterClass.isNumberJoiner(c), j + 1 < n, CharacterClass.isDigit(s[j - 1]),
