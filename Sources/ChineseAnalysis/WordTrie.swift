@@ -1,14 +1,11 @@
 import Foundation
 
-/// A trie over unit keys, stored as one open-addressing hash table from (node, key) to child
-/// node, so a lookup is one multiply and usually one probe. Node 0 is the root.
+/// A trie over unit keys that grows as words are added, stored as one open-addressing hash table
+/// from (node, key) to child node. Node 0 is the root. Segmentation uses its `FrozenTrie` copy.
 struct WordTrie: Sendable {
     private var slotKeys: [UInt64]
     private var slotChildren: [Int32]
     private var mask: Int
-    /// Children of the root for keys below 0x10000, looked up directly: every segmentation step
-    /// starts there, and the flat table stays in cache.
-    private var rootChildren = [Int32](repeating: -1, count: 0x10000)
     /// Frequency of the word ending at each node; 0 when the node is only a prefix.
     private(set) var frequencies: [Double] = [0]
     private(set) var wordCount = 0
@@ -38,7 +35,6 @@ struct WordTrie: Sendable {
     /// The child of `node` along `key`, or -1.
     @inline(__always)
     func child(_ node: Int32, _ key: UInt32) -> Int32 {
-        if node == 0, key < 0x10000 { return rootChildren[Int(key)] }
         let k = Self.slotKey(node, key)
         var i = slot(for: k)
         while true {
@@ -89,7 +85,6 @@ struct WordTrie: Sendable {
         }
         let child = Int32(frequencies.count)
         frequencies.append(0)
-        if node == 0, key < 0x10000 { rootChildren[Int(key)] = child }
         slotKeys[i] = k
         slotChildren[i] = child
         if frequencies.count * 3 > slotKeys.count * 2 { grow() }  // load factor 2/3
