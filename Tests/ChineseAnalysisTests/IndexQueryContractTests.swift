@@ -71,6 +71,12 @@ let corpusTexts = [
         }
     }
 
+    @Test func punctuationBreaksBigramsInTextsButNotInQueries() {
+        #expect(!analyzer.finds("政府网站", in: "负责政府，网站"))
+        #expect(analyzer.finds("政府，网站", in: "负责政府，网站"))
+        #expect(analyzer.finds("政府，网站", in: "负责政府网站"))
+    }
+
     @Test func corpusRowTerms() {
         let terms = Set(analyzer.indexTerms(corpusTexts[8]).map(\.term))
         #expect(terms.isSuperset(of: ["2010301", "行政运行", "行政", "运行", "#行政", "#政运", "50101", "188.886000",
