@@ -26,136 +26,338 @@ public indirect enum TermQuery: Sendable, Equatable {
 }
 
 /// Normalises, segments and turns Chinese text into index and query terms. The indexer and the
-/// query side share one instance so that both see the same terms.
+/// query side share one instance so that both see the same terms; see Index/TOKENIZATION.md.
+/// Immutable, so one instance serves any number of threads.
 public final class Analyzer: Sendable {
-    public init() {}
+    /// Prefix of the character terms (single Han characters and Han bigrams), which keeps them
+    /// apart from word terms of the same spelling so whole words can rank higher.
+    public static let characterTermPrefix = "#"
+    /// Weight factor of the word-aligned part of a query.
+    public static let wordBoost = 2.0
+    /// How much more likely than jieba's suggested frequency a learned domain word is.
+    static let domainWordBoost = 20.0
+    /// Xapian's term length limit is 245 bytes; longer terms are not generated.
+    static let maxTermBytes = 240
 
-    /// Full-width ASCII to half-width, lower case.
+    /// The general lexicon, before domain words.
+    public let baseLexicon: Lexicon
+    /// The names the domain vocabulary was learned from: sorted, without duplicates. Store these
+    /// with the index; `Analyzer(lexicon:domainNames:)` with the same names rebuilds this analyzer.
+    public let domainNames: [String]
+    let normalizer: Normalizer
+    let segmenter: Segmenter
+    /// `#` + character for U+3400…U+9FFF, made once: every Han character of every text needs one.
+    private let characterTerms: [String]
+    private static let characterTermRange: ClosedRange<UInt32> = 0x3400...0x9FFF
+
+    public init(lexicon: Lexicon, domainNames: [String] = []) {
+        baseLexicon = lexicon
+        normalizer = lexicon.normalizer
+        let names = Array(Set(domainNames.filter { !$0.isEmpty })).sorted()
+        self.domainNames = names
+        characterTerms = Self.characterTermRange.map { TermText.character($0) }
+        if names.isEmpty {
+            segmenter = Segmenter(lexicon: lexicon)
+        } else {
+            let general = Segmenter(lexicon: lexicon)
+            let learned = DomainVocabulary.words(from: names, normalizer: normalizer, segmenter: general)
+            let withFragments = lexicon.adding(words: learned.fragments, boost: Self.domainWordBoost, segmenter: general)
+            segmenter = Segmenter(lexicon: withFragments.adding(words: learned.pieces, boost: Self.domainWordBoost))
+        }
+    }
+
+    /// An analyzer over the default dictionaries (`Lexicon.loadDefault()`).
+    public static func standard(domainNames: [String] = []) throws -> Analyzer {
+        Analyzer(lexicon: try Lexicon.loadDefault(), domainNames: domainNames)
+    }
+
+    /// This analyzer's domain names plus `names`, learned again from scratch (same names in any
+    /// order give the same analyzer).
+    public func learning(names: [String]) -> Analyzer {
+        Analyzer(lexicon: baseLexicon, domainNames: domainNames + names)
+    }
+
+    // MARK: Normalisation and segmentation
+
+    /// Half-width ASCII, lower case, Simplified Chinese, unified punctuation, split numbers and
+    /// words rejoined.
     public func normalize(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            var v = scalar.value
-            if (0xFF01...0xFF5E).contains(v) { v -= 0xFEE0 }
-            if v == 0x3000 { v = 0x20 }
-            if (0x41...0x5A).contains(v) { v += 0x20 }
-            out.append(Unicode.Scalar(v) ?? scalar)
-        }
-        return String(out)
+        TermText.string(normalizer.normalize(text).scalars[...], limit: .max)!
     }
 
-    /// The text's words, for `gongkai segment`.
+    /// The text's words, in normalised spelling.
     public func segment(_ text: String) -> [String] {
-        Self.runs(normalize(text)).flatMap { run -> [String] in
-            run.isCJK ? run.text.map { String($0) } : [run.text]
+        let analysed = analyse(text)
+                return analysed.words.map { word in
+            TermText.string(analysed.text.scalars[analysed.scalarRange(of: word)], limit: .max)!
         }
     }
 
-    /// Terms for the index: each CJK character and each overlapping CJK bigram at the
-    /// character's position, each ASCII word or number whole.
-    public func indexTerms(_ text: String) -> [IndexTerm] {
-        var terms: [IndexTerm] = []
-        var position: UInt32 = 0
-        for run in Self.runs(normalize(text)) {
-            if run.isCJK {
-                let chars = Array(run.text)
-                for (i, ch) in chars.enumerated() {
-                    position += 1
-                    terms.append(IndexTerm(String(ch), position))
-                    if i + 1 < chars.count {
-                        terms.append(IndexTerm(String(ch) + String(chars[i + 1]), position))
-                    }
-                }
-            } else {
-                position += 1
-                terms.append(IndexTerm(run.text, position))
+    /// The text's words in the original characters (no normalisation), as segmentation
+    /// benchmarks want them; whitespace is left out.
+    public func segmentKeepingOriginal(_ text: String) -> [String] {
+        let analysed = analyse(text)
+        let original = Array(text.unicodeScalars)
+        return analysed.words.map { word in
+            let range = analysed.scalarRange(of: word)
+            let from = Int(analysed.text.origins[range.lowerBound])
+            let to = Int(analysed.text.origins[range.upperBound - 1]) + 1
+            var out = String.UnicodeScalarView()
+            for scalar in original[from..<to] where !CharacterClass.isSpace(normalizer.map(scalar.value)) {
+                out.append(scalar)
             }
+            return String(out)
+        }
+    }
+
+    struct Analysed {
+        var text: NormalizedText
+        var units: [Unit]
+        var words: [WordSpan]
+
+        func scalarRange(of word: WordSpan) -> Range<Int> {
+            Int(units[word.first].start)..<Int(units[word.first + word.count - 1].end)
+        }
+    }
+
+    func analyse(_ text: String) -> Analysed {
+        let normalized = normalizer.normalize(text)
+        var units: [Unit] = []
+        Unit.scan(normalized.scalars, into: &units)
+        return Analysed(text: normalized, units: units, words: segmenter.segment(units, scalars: normalized.scalars))
+    }
+
+    // MARK: Index terms
+
+    /// Terms for the index. Every Han character, number and Latin word takes one position
+    /// (from 1); punctuation and spaces take none. At a Han character's position: `#` + the
+    /// character, and `#` + the character and the next one when that is Han too. At a number or
+    /// Latin word: the token itself. Each word of two or more units, and each dictionary word
+    /// inside a word of three or more units, at the position of its first unit.
+    public func indexTerms(_ text: String) -> [IndexTerm] {
+        let analysed = analyse(text)
+        let scalars = analysed.text.scalars
+        let units = analysed.units
+        var terms: [IndexTerm] = []
+        terms.reserveCapacity(units.count * 3)
+        let positions = Self.positions(of: units)
+                for (u, unit) in units.enumerated() {
+            guard positions[u] > 0 else { continue }
+            let position = positions[u]
+            switch unit.kind {
+            case .han:
+                let c = scalars[Int(unit.start)]
+                terms.append(IndexTerm(characterTerm(c), position))
+                if u + 1 < units.count, units[u + 1].kind == .han, !units[u + 1].breaksBefore {
+                    terms.append(IndexTerm(TermText.character(c, scalars[Int(units[u + 1].start)]), position))
+                }
+            case .number, .word:
+                terms.append(IndexTerm(TermText.token(scalars[Int(unit.start)..<Int(unit.end)]), position))
+            case .symbol:
+                break
+            }
+        }
+        for word in analysed.words where word.count >= 2 {
+            appendWordTerms(word, analysed: analysed, positions: positions, into: &terms)
         }
         return terms
     }
 
-    /// The query for one query word (a run of text with no operators), or nil when it holds no
-    /// searchable characters.
+    private func appendWordTerms(_ word: WordSpan, analysed: Analysed, positions: [UInt32],
+                                 into terms: inout [IndexTerm]) {
+        let scalars = analysed.text.scalars
+        let units = analysed.units
+        let end = word.first + word.count
+        guard let first = (word.first..<end).first(where: { positions[$0] > 0 }) else { return }
+        if let term = TermText.string(scalars[analysed.scalarRange(of: word)]) {
+            terms.append(IndexTerm(term, positions[first]))
+        }
+        guard word.count >= 3 else { return }
+        for start in word.first..<(end - 1) where positions[start] > 0 {
+            var step = segmenter.trie.root
+            var next = start
+            while next < end {
+                step = segmenter.trie.step(step, units[next].key)
+                next += 1
+                if !step.exists { break }
+                let isInner = next - start >= 2 && !(start == word.first && next == end)
+                if isInner, step.isWord,
+                   let term = TermText.string(scalars[Int(units[start].start)..<Int(units[next - 1].end)]) {
+                    terms.append(IndexTerm(term, positions[start]))
+                }
+            }
+        }
+    }
+
+    private func characterTerm(_ c: UInt32) -> String {
+        Self.characterTermRange.contains(c)
+            ? characterTerms[Int(c - Self.characterTermRange.lowerBound)] : TermText.character(c)
+    }
+
+    /// Position of each unit (from 1), 0 for punctuation and symbols.
+    static func positions(of units: [Unit]) -> [UInt32] {
+        var positions = [UInt32](repeating: 0, count: units.count)
+        var position: UInt32 = 0
+        for (i, unit) in units.enumerated() where unit.kind != .symbol {
+            position += 1
+            positions[i] = position
+        }
+        return positions
+    }
+
+    // MARK: Queries
+
+    /// The query for one query word or quoted phrase (no operators), or nil when it holds no
+    /// searchable characters. It matches exactly the texts whose index terms contain the
+    /// normalised text at consecutive positions (punctuation ignored); texts where the query's
+    /// words are also whole words there match the boosted word-aligned part too.
     public func query(for text: String) -> TermQuery? {
-        var parts: [TermQuery] = []
-        for run in Self.runs(normalize(text)) {
-            if run.isCJK {
-                let chars = Array(run.text)
-                if chars.count == 1 {
-                    parts.append(.term(String(chars[0])))
+        let analysed = analyse(text)
+        let scalars = analysed.text.scalars
+        let units = analysed.units
+        let positions = Self.positions(of: units)
+        let positioned = units.indices.filter { positions[$0] > 0 }
+        guard !positioned.isEmpty else { return nil }
+
+        // One term per position: the bigram starting there, else the character or token.
+        var recall: [String] = []
+        var lastIsInBigram = false
+        for (k, u) in positioned.enumerated() {
+            let unit = units[u]
+            if unit.kind == .han {
+                let c = scalars[Int(unit.start)]
+                if k + 1 < positioned.count, positioned[k + 1] == u + 1, units[u + 1].kind == .han, !units[u + 1].breaksBefore {
+                    recall.append(TermText.character(c, scalars[Int(units[u + 1].start)]))
+                    lastIsInBigram = k + 1 == positioned.count - 1
                 } else {
-                    let bigrams = (0..<chars.count - 1).map { String(chars[$0]) + String(chars[$0 + 1]) }
-                    parts.append(bigrams.count == 1 ? .term(bigrams[0]) : .phrase(bigrams))
+                    recall.append(characterTerm(c))
                 }
             } else {
-                parts.append(.term(run.text))
+                recall.append(TermText.token(scalars[Int(unit.start)..<Int(unit.end)]))
             }
         }
-        if parts.isEmpty { return nil }
-        return parts.count == 1 ? parts[0] : .phrase(parts.flatMap { part -> [String] in
-            switch part {
-            case .term(let t): return [t]
-            case .phrase(let ts): return ts
-            default: return []
-            }
-        })
+        // The last Han character is already inside the bigram before it.
+        var recallTerms = recall
+        if lastIsInBigram { recallTerms.removeLast() }
+        let recallQuery: TermQuery = recallTerms.count == 1 ? .term(recallTerms[0]) : .phrase(recallTerms)
+
+        // Word-aligned: word terms at word starts, the recall terms elsewhere.
+        var aligned = recall
+        var lastWordStart = -1, lastWordEnd = -1
+        var hasWord = false
+        for word in analysed.words where word.count >= 2 {
+            let end = word.first + word.count
+            guard let k = positioned.firstIndex(where: { $0 >= word.first && $0 < end }),
+                  let term = TermText.string(scalars[analysed.scalarRange(of: word)]) else { continue }
+            aligned[k] = term
+            hasWord = true
+            lastWordStart = k
+            lastWordEnd = positioned.lastIndex(where: { $0 < end }) ?? k
+        }
+        guard hasWord else { return recallQuery }
+        if lastWordEnd == positioned.count - 1 { aligned.removeLast(lastWordEnd - lastWordStart) }
+        let alignedQuery: TermQuery = aligned.count == 1 ? .term(aligned[0]) : .phrase(aligned)
+        return .any([.boosted(alignedQuery, Self.wordBoost), recallQuery])
     }
 
-    /// Ranges of `text` where a query word occurs, for highlighting snippets.
+    // MARK: Highlighting
+
+    /// Ranges of `text` where a query word occurs (compared after normalisation, ignoring
+    /// whitespace), each covering the whole matched substring; overlapping ranges are merged.
     public func highlightRanges(in text: String, for queryWords: [String]) -> [Range<String.Index>] {
-        let folded = normalize(text)
-        guard folded.count == text.count else { return [] }
-        var ranges: [Range<String.Index>] = []
-        for word in queryWords.map(normalize) where !word.isEmpty {
-            var searchStart = folded.startIndex
-            while let r = folded.range(of: word, range: searchStart..<folded.endIndex) {
-                let lower = text.index(text.startIndex, offsetBy: folded.distance(from: folded.startIndex, to: r.lowerBound))
-                let upper = text.index(lower, offsetBy: folded.distance(from: r.lowerBound, to: r.upperBound))
-                ranges.append(lower..<upper)
-                searchStart = r.upperBound
+        let normalized = normalizer.normalize(text)
+        var haystack: [UInt32] = [], origins: [Int32] = []
+        for (i, v) in normalized.scalars.enumerated() where v != 0x20 {
+            haystack.append(v)
+            origins.append(normalized.origins[i])
+        }
+        var spans: [(Int, Int)] = []  // original scalar offsets, half-open
+        for word in queryWords {
+            let needle = normalizer.normalize(word).scalars.filter { $0 != 0x20 }
+            guard !needle.isEmpty, needle.count <= haystack.count else { continue }
+            var i = 0
+            while i + needle.count <= haystack.count {
+                if haystack[i] == needle[0], haystack[i..<(i + needle.count)].elementsEqual(needle) {
+                    spans.append((Int(origins[i]), Int(origins[i + needle.count - 1]) + 1))
+                    i += needle.count
+                } else {
+                    i += 1
+                }
             }
         }
-        return ranges.sorted { $0.lowerBound < $1.lowerBound }
-    }
-
-    struct Run {
-        var text: String
-        var isCJK: Bool
-    }
-
-    static func isCJK(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x2FA1F: return true
-        default: return false
-        }
-    }
-
-    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-    }
-
-    /// Splits text into CJK runs and runs of other letters and digits; drops the rest.
-    static func runs(_ text: String) -> [Run] {
-        var runs: [Run] = []
-        var current = String.UnicodeScalarView()
-        var currentIsCJK = false
-        func flush() {
-            if !current.isEmpty { runs.append(Run(text: String(current), isCJK: currentIsCJK)) }
-            current = String.UnicodeScalarView()
-        }
-        for scalar in text.unicodeScalars {
-            if isCJK(scalar) {
-                if !currentIsCJK { flush() }
-                currentIsCJK = true
-                current.append(scalar)
-            } else if isWordScalar(scalar) {
-                if currentIsCJK { flush() }
-                currentIsCJK = false
-                current.append(scalar)
+        guard !spans.isEmpty else { return [] }
+        spans.sort { $0.0 < $1.0 }
+        var merged: [(Int, Int)] = []
+        for span in spans {
+            if let last = merged.last, span.0 <= last.1 {
+                merged[merged.count - 1].1 = max(last.1, span.1)
             } else {
-                flush()
+                merged.append(span)
             }
         }
-        flush()
-        return runs
+        let indices = Array(text.unicodeScalars.indices) + [text.endIndex]
+        return merged.map { indices[$0.0]..<indices[$0.1] }
+    }
+
+
+}
+
+/// Builds term strings by writing UTF-8 straight into the new string's storage: term generation
+/// makes several strings per character, so it avoids intermediate arrays and concatenation.
+enum TermText {
+    /// `#` + one or two characters.
+    static func character(_ c: UInt32, _ next: UInt32? = nil) -> String {
+        String(unsafeUninitializedCapacity: 9) { buffer in
+            buffer[0] = 0x23
+            var count = 1
+            encode(c, into: buffer, at: &count)
+            if let next { encode(next, into: buffer, at: &count) }
+            return count
+        }
+    }
+
+    /// The scalars as a string, or nil when longer than `limit` UTF-8 bytes.
+    static func string(_ scalars: ArraySlice<UInt32>, limit: Int = Analyzer.maxTermBytes) -> String? {
+        let text = String(unsafeUninitializedCapacity: scalars.count * 4) { buffer in
+            var count = 0
+            for v in scalars { encode(v, into: buffer, at: &count) }
+            return count
+        }
+        return text.utf8.count <= limit ? text : nil
+    }
+
+    /// A number or Latin word, cut to the term length limit (at a character boundary).
+    static func token(_ scalars: ArraySlice<UInt32>) -> String {
+        var end = scalars.startIndex, bytes = 0
+        while end < scalars.endIndex {
+            let v = scalars[end]
+            bytes += v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4
+            if bytes > Analyzer.maxTermBytes { break }
+            end += 1
+        }
+        return string(scalars[scalars.startIndex..<end], limit: .max)!
+    }
+
+    private static func encode(_ v: UInt32, into buffer: UnsafeMutableBufferPointer<UInt8>, at i: inout Int) {
+        switch v {
+        case 0..<0x80:
+            buffer[i] = UInt8(v)
+            i += 1
+        case 0x80..<0x800:
+            buffer[i] = UInt8(0xC0 | (v >> 6))
+            buffer[i + 1] = UInt8(0x80 | (v & 0x3F))
+            i += 2
+        case 0x800..<0x10000:
+            buffer[i] = UInt8(0xE0 | (v >> 12))
+            buffer[i + 1] = UInt8(0x80 | ((v >> 6) & 0x3F))
+            buffer[i + 2] = UInt8(0x80 | (v & 0x3F))
+            i += 3
+        default:
+            buffer[i] = UInt8(0xF0 | (v >> 18))
+            buffer[i + 1] = UInt8(0x80 | ((v >> 12) & 0x3F))
+            buffer[i + 2] = UInt8(0x80 | ((v >> 6) & 0x3F))
+            buffer[i + 3] = UInt8(0x80 | (v & 0x3F))
+            i += 4
+        }
     }
 }

@@ -1,0 +1,255 @@
+import Foundation
+
+/// Why a dictionary could not be loaded.
+public enum DictionaryError: Error, CustomStringConvertible {
+    case notFound(triedPaths: [String])
+    case unreadable(path: String)
+    case malformed(path: String, line: Int)
+
+    public var description: String {
+        switch self {
+        case .notFound(let paths):
+            return "Chinese dictionaries not found; tried: \(paths.joined(separator: ", ")) "
+                + "(set GONGKAI_DICTIONARY_DIR or pass --dictionary)"
+        case .unreadable(let path): return "cannot read dictionary file \(path)"
+        case .malformed(let path, let line): return "malformed dictionary line \(line) in \(path)"
+        }
+    }
+}
+
+/// The words the segmenter knows, with frequencies, plus the normalisation table and the model for
+/// unknown words. Immutable values; `adding` returns a new lexicon.
+public struct Lexicon: Sendable {
+    static let wordsFile = "jieba-words.txt"
+    static let hmmFile = "hmm-bmes.txt"
+    static let simplifiedFile = "t2s-characters.txt"
+
+    let normalizer: Normalizer
+    private(set) var trie: WordTrie
+    private(set) var totalFrequency: Double
+    let hmm: HMMModel
+
+    /// Number of known words.
+    public var wordCount: Int { trie.wordCount }
+
+    /// Loads the dictionaries from `directory`, or from the first place `locateDirectory` finds.
+    public static func load(directory: String? = nil) throws -> Lexicon {
+        let dir = try locateDirectory(explicit: directory)
+        let normalizer = Normalizer(traditionalToSimplified: try loadSimplifiedTable(dir + "/" + simplifiedFile))
+        let hmm = try loadHMM(dir + "/" + hmmFile)
+        var lexicon = Lexicon(normalizer: normalizer, trie: WordTrie(capacity: 1 << 19), totalFrequency: 0, hmm: hmm)
+        try lexicon.loadWords(dir + "/" + wordsFile)
+        return lexicon
+    }
+
+    private static let sharedDefault = Result { try Lexicon.load() }
+
+    /// The default dictionaries, loaded once per process.
+    public static func loadDefault() throws -> Lexicon { try sharedDefault.get() }
+
+    /// The dictionary directory: `explicit` (and nothing else when given), else `$GONGKAI_DICTIONARY_DIR`, else
+    /// `<executable dir>/../share/gongkai/dictionaries`, else the first `Index/dictionaries` found
+    /// walking up from the executable's directory and then from the current directory.
+    public static func locateDirectory(explicit: String? = nil) throws -> String {
+        var candidates: [String] = []
+        if let explicit {
+            candidates.append(explicit)
+        } else {
+            if let env = ProcessInfo.processInfo.environment["GONGKAI_DICTIONARY_DIR"], !env.isEmpty {
+                candidates.append(env)
+            }
+            let executableDir = URL(fileURLWithPath: CommandLine.arguments.first.map(resolvedExecutable) ?? ".")
+                .deletingLastPathComponent().standardizedFileURL
+            candidates.append(executableDir.appendingPathComponent("../share/gongkai/dictionaries").standardizedFileURL.path)
+            for start in [executableDir, URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
+                var dir = start
+                while true {
+                    candidates.append(dir.appendingPathComponent("Index/dictionaries").path)
+                    let parent = dir.deletingLastPathComponent()
+                    if parent.path == dir.path { break }
+                    dir = parent
+                }
+            }
+        }
+        for dir in candidates where FileManager.default.fileExists(atPath: dir + "/" + wordsFile) {
+            return dir
+        }
+        throw DictionaryError.notFound(triedPaths: candidates)
+    }
+
+    private static func resolvedExecutable(_ argument: String) -> String {
+        if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return link }
+        return argument
+    }
+
+    /// This lexicon plus `words`. A word the lexicon lacks gets a frequency just high enough to
+    /// beat its own best split, as jieba's `suggest_freq` does; frequencies are computed against
+    /// this lexicon, so the result does not depend on the order of `words`.
+    public func adding(words: [String]) -> Lexicon { adding(words: words, boost: 1) }
+
+    /// `boost` multiplies the suggested frequency: domain words should win in their own texts.
+    /// `segmenter` must be this lexicon's, when the caller already has it.
+    func adding(words: [String], boost: Double, segmenter: Segmenter? = nil) -> Lexicon {
+        let segmenter = segmenter ?? Segmenter(lexicon: self)
+        var result = self
+        var keys: [UInt32] = []
+        var units: [Unit] = []
+        for word in words {
+            let text = normalizer.normalize(word)
+            guard Self.keys(of: text.scalars, units: &units, into: &keys) else { continue }
+            let existing = trie.frequency(of: keys)
+            let split = segmenter.bestLogProbability(keys: keys)
+            let suggested = ((exp(split + segmenter.logTotal) + 1) * boost).rounded(.up)
+            let frequency = max(existing, suggested)
+            result.totalFrequency += frequency - existing
+            result.trie.insert(keys, frequency: frequency)
+        }
+        return result
+    }
+
+    /// This lexicon with its vocabulary cut down to `words` (frequencies kept, words the lexicon
+    /// lacks added as by `adding`): used to segment by another corpus's word list and conventions.
+    public func restricted(to words: [String]) -> Lexicon {
+        var base = Lexicon(normalizer: normalizer, trie: WordTrie(capacity: words.count * 3), totalFrequency: 0, hmm: hmm)
+        var keys: [UInt32] = []
+        var units: [Unit] = []
+        var missing: [String] = []
+        for word in words {
+            let text = normalizer.normalize(word)
+            guard Self.keys(of: text.scalars, units: &units, into: &keys) else { continue }
+            let frequency = trie.frequency(of: keys)
+            if frequency > 0 {
+                if base.trie.frequency(of: keys) == 0 { base.totalFrequency += frequency }
+                base.trie.insert(keys, frequency: frequency)
+            } else {
+                missing.append(word)
+            }
+        }
+        return base.adding(words: missing)
+    }
+
+    /// Dictionary keys of a normalised word; false if it is empty or holds whitespace.
+    static func keys(of scalars: [UInt32], units: inout [Unit], into keys: inout [UInt32]) -> Bool {
+        Unit.scan(scalars, into: &units)
+        keys.removeAll(keepingCapacity: true)
+        for unit in units {
+            if unit.breaksBefore { return false }
+            keys.append(unit.key)
+        }
+        return !keys.isEmpty
+    }
+
+    // MARK: Loading
+
+    private mutating func loadWords(_ path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DictionaryError.unreadable(path: path) }
+        var scalars: [UInt32] = []
+        var keys: [UInt32] = []
+        var units: [Unit] = []
+        var lineNumber = 0
+        // Locals, not self: a mutating closure over self retains and releases on every access.
+        var trie = self.trie
+        var totalFrequency = self.totalFrequency
+        let normalizer = self.normalizer
+        defer {
+            self.trie = trie
+            self.totalFrequency = totalFrequency
+        }
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var i = 0
+            while i < bytes.count {
+                lineNumber += 1
+                var end = i
+                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+                defer { i = end + 1 }
+                if end == i || bytes[i] == 0x23 { continue }  // empty or # comment
+                var space = end - 1
+                while space > i, bytes[space] != 0x20 { space -= 1 }
+                guard space > i else { throw DictionaryError.malformed(path: path, line: lineNumber) }
+                var frequency = 0.0
+                for b in bytes[(space + 1)..<end] where b >= 0x30 && b <= 0x39 {
+                    frequency = frequency * 10 + Double(b - 0x30)
+                }
+                scalars.removeAll(keepingCapacity: true)
+                Self.decodeUTF8(bytes[i..<space]) { scalars.append(normalizer.map($0)) }
+                guard frequency > 0, Self.keys(of: scalars, units: &units, into: &keys) else { continue }
+                let old = trie.insert(keys, frequency: frequency)
+                totalFrequency += max(old, frequency) - old
+            }
+        }
+    }
+
+    private static func decodeUTF8(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ body: (UInt32) -> Void) {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        while case .scalarValue(let scalar) = decoder.decode(&iterator) { body(scalar.value) }
+    }
+
+    private static func lines(_ path: String) throws -> [Substring] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DictionaryError.unreadable(path: path) }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    private static func loadSimplifiedTable(_ path: String) throws -> [UInt32: UInt32] {
+        var table: [UInt32: UInt32] = [:]
+        for (n, line) in try lines(path).enumerated() {
+            let fields = line.unicodeScalars.split(separator: "\t")
+            guard fields.count == 2, fields[0].count == 1, fields[1].count == 1 else {
+                throw DictionaryError.malformed(path: path, line: n + 1)
+            }
+            table[fields[0].first!.value] = fields[1].first!.value
+        }
+        return table
+    }
+
+    /// Parses `start p p p p`, `trans X p p p p` and `emit c p p p p` lines (states B M E S) with
+    /// strtod over the raw bytes: the emission table has 14,632 lines.
+    private static func loadHMM(_ path: String) throws -> HMMModel {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DictionaryError.unreadable(path: path) }
+        var model = HMMModel()
+        var text = [CChar](repeating: 0, count: data.count + 1)
+        data.withUnsafeBytes { raw in
+            for (i, byte) in raw.enumerated() { text[i] = CChar(bitPattern: byte) }
+        }
+        var lineNumber = 0
+        try text.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            var line = 0
+            while line < data.count {
+                lineNumber += 1
+                var end = line
+                while end < data.count, buffer[end] != 0x0A { end += 1 }
+                buffer[end] = 0  // strtod stops at the line end
+                defer { line = end + 1 }
+                guard buffer[line] != 0x23, end > line else { continue }  // comment or empty
+                let bad = DictionaryError.malformed(path: path, line: lineNumber)
+                let fields = String(cString: base + line).split(separator: " ", maxSplits: 2)
+                guard fields.count == 3 || (fields.count == 2 && fields[0] == "start") else { throw bad }
+                // The four numbers follow the first one or two fields.
+                let skip = fields[0] == "start" ? fields[0].utf8.count + 1
+                    : fields[0].utf8.count + fields[1].utf8.count + 2
+                var cursor = base + line + skip
+                var values = HMMModel.States()
+                for s in 0..<4 {
+                    var next: UnsafeMutablePointer<CChar>? = nil
+                    let value = strtod(cursor, &next)
+                    guard let next, next != cursor else { throw bad }
+                    values[s] = value.isFinite ? value : HMMModel.impossible
+                    cursor = next
+                }
+                switch fields[0] {
+                case "start": model.start = values
+                case "trans":
+                    guard let from = ["B", "M", "E", "S"].firstIndex(of: fields[1]) else { throw bad }
+                    model.transition[from] = values
+                case "emit":
+                    guard fields[1].unicodeScalars.count == 1 else { throw bad }
+                    model.emission[fields[1].unicodeScalars.first!.value] = values
+                default: throw bad
+                }
+            }
+        }
+        return model
+    }
+}
