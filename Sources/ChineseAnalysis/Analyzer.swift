@@ -148,8 +148,8 @@ public final class Analyzer: Sendable {
             case .han:
                 let c = scalars[Int(unit.start)]
                 terms.append(IndexTerm(characterTerm(c), position))
-                if u + 1 < units.count, units[u + 1].kind == .han, !units[u + 1].breaksBefore {
-                    terms.append(IndexTerm(TermText.character(c, scalars[Int(units[u + 1].start)]), position))
+                if let partner = Self.bigramPartner(of: u, in: units) {
+                    terms.append(IndexTerm(TermText.character(c, scalars[Int(units[partner].start)]), position))
                 }
             case .number, .word:
                 terms.append(IndexTerm(TermText.token(scalars[Int(unit.start)..<Int(unit.end)]), position))
@@ -189,6 +189,19 @@ public final class Analyzer: Sendable {
         }
     }
 
+    /// The Han unit that follows the Han unit `u` in a bigram: the next unit when it is Han with
+    /// no space between, or the Han unit right after quotation marks, which disclosures put inside
+    /// terms (“三公”经费 is searched as 三公经费).
+    static func bigramPartner(of u: Int, in units: [Unit]) -> Int? {
+        var next = u + 1
+        while next < units.count, units[next].kind == .symbol, !units[next].breaksBefore,
+              units[next].key == 0x22 || units[next].key == 0x27 {
+            next += 1
+        }
+        guard next < units.count, units[next].kind == .han, !units[next].breaksBefore else { return nil }
+        return next
+    }
+
     private func characterTerm(_ c: UInt32) -> String {
         Self.characterTermRange.contains(c)
             ? characterTerms[Int(c - Self.characterTermRange.lowerBound)] : TermText.character(c)
@@ -226,8 +239,8 @@ public final class Analyzer: Sendable {
             let unit = units[u]
             if unit.kind == .han {
                 let c = scalars[Int(unit.start)]
-                if k + 1 < positioned.count, positioned[k + 1] == u + 1, units[u + 1].kind == .han, !units[u + 1].breaksBefore {
-                    recall.append(TermText.character(c, scalars[Int(units[u + 1].start)]))
+                if k + 1 < positioned.count, let partner = Self.bigramPartner(of: u, in: units), positioned[k + 1] == partner {
+                    recall.append(TermText.character(c, scalars[Int(units[partner].start)]))
                     lastIsInBigram = k + 1 == positioned.count - 1
                 } else {
                     recall.append(characterTerm(c))

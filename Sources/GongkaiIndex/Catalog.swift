@@ -1,3 +1,4 @@
+import ChineseAnalysis
 import Xapian
 
 /// What the searcher needs to know about one revision of the index beyond its postings: the
@@ -11,18 +12,21 @@ public final class Catalog: Sendable {
     public let codeNames: [String: String]
     let departments: [String]
     let projectNames: [String]
+    /// The analyzer that wrote this revision's terms, with its domain words.
+    public let analyzer: Analyzer
 
     init(revision: UInt64, documentCount: Int, recordCount: Int, codeNames: [String: String],
-         departments: [String], projectNames: [String]) {
+         departments: [String], projectNames: [String], analyzer: Analyzer) {
         self.revision = revision
         self.documentCount = documentCount
         self.recordCount = recordCount
         self.codeNames = codeNames
         self.departments = departments
         self.projectNames = projectNames
+        self.analyzer = analyzer
     }
 
-    static func load(_ database: Database) throws -> Catalog {
+    static func load(_ database: Database, analyzers: AnalyzerCache) throws -> Catalog {
         var codeNames: [String: String] = [:]
         let stored = try database.metadata(Schema.Metadata.codeNames)
         if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
@@ -37,7 +41,8 @@ public final class Catalog: Sendable {
             revision: try database.revision(),
             documentCount: Int(try database.metadata(Schema.Metadata.documentCount)) ?? 0,
             recordCount: Int(try database.documentCount()),
-            codeNames: codeNames, departments: departments, projectNames: projectNames)
+            codeNames: codeNames, departments: departments, projectNames: projectNames,
+            analyzer: analyzers.analyzer(domainNames: DomainNames.decode(try database.metadata(Schema.Metadata.domainNames))))
     }
 
     /// Department names equal to or containing `text`.

@@ -57,13 +57,17 @@ public struct IndexProgress: Sendable {
 /// Writes parsed disclosures into the Xapian database. Files are read, parsed and analyzed on
 /// several threads and written by one (Xapian allows one writer); a second indexer on the same
 /// database fails at once with `IndexError.locked`.
+///
+/// A run reads changed files twice: first to learn the domain names they bring (so that every
+/// record of the run is analyzed with the same vocabulary, which is stored with the index for the
+/// daemon), then to write their records.
 public final class Indexer {
     public let databasePath: String
-    private let analyzer: Analyzer
+    private let lexicon: Lexicon
 
-    public init(databasePath: String, analyzer: Analyzer) {
+    public init(databasePath: String, lexicon: Lexicon) {
         self.databasePath = databasePath
-        self.analyzer = analyzer
+        self.lexicon = lexicon
     }
 
     /// Indexes the files at `paths` (folders recursively). Unchanged files (same content hash) are
@@ -79,45 +83,66 @@ public final class Indexer {
         // An index written by another schema version cannot be patched file by file.
         if state.schemaVersion != nil && state.schemaVersion != Schema.version {
             summary.rebuilt = true
-            if !options.dryRun {
-                try deleteEverything(database, state: &state)
+            if options.dryRun {
+                state.forgetEverything()
             } else {
-                state.manifest.removeAll()
+                try deleteEverything(database, state: &state)
             }
         }
 
-        let sizes = files.map { SourceFiles.size($0) }
-        var progress = IndexProgress(filesDone: 0, filesTotal: files.count, bytesDone: 0,
-                                     bytesTotal: sizes.reduce(0, +), records: 0, seconds: 0)
-        var sinceCommit = 0
-        let preparer = FilePreparer(analyzer: analyzer, manifest: state.manifest, dryRun: options.dryRun)
-        try ParallelMap.run(files, workers: options.workers, transform: preparer.prepare) { index, prepared in
-            progress.filesDone += 1
-            progress.bytesDone += sizes[index]
-            switch prepared {
-            case .unchanged(let path):
-                summary.unchanged.append(path)
-            case .failed(let path, let reason):
-                summary.failed.append(.init(path: path, reason: reason))
-            case .changed(let file):
-                if let clash = state.manifest.values.first(where: { $0.name == file.entry.name && $0.path != file.entry.path }) {
-                    summary.failed.append(.init(path: file.entry.path, reason: IndexError.duplicateFileName(file.entry.name, clash.path).description))
-                    break
+        // Pass 1: which files changed, and the names they bring.
+        var changed: [String] = []
+        var names = Set(state.domainNames)
+        let scanner = FileScanner(manifest: state.manifest)
+        try ParallelMap.run(files, workers: options.workers, transform: scanner.scan) { _, outcome in
+            switch outcome {
+            case .unchanged(let path): summary.unchanged.append(path)
+            case .failed(let path, let reason): summary.failed.append(.init(path: path, reason: reason))
+            case .changed(let scan):
+                if let clash = state.manifest.values.first(where: { $0.name == scan.entry.name && $0.path != scan.entry.path }) {
+                    summary.failed.append(.init(path: scan.entry.path, reason: IndexError.duplicateFileName(scan.entry.name, clash.path).description))
+                    return
                 }
-                if state.manifest[file.entry.path] != nil { summary.updated.append(file.entry.path) } else { summary.added.append(file.entry.path) }
-                summary.records += file.entry.records
-                summary.bytes += file.entry.size
-                progress.records += file.entry.records
-                if options.dryRun { break }
-                try write(file, to: database, state: &state)
-                sinceCommit += 1
-                if sinceCommit >= options.filesPerCommit {
-                    try commit(database, state: state)
-                    sinceCommit = 0
+                changed.append(scan.entry.path)
+                names.formUnion(scan.names)
+                if options.dryRun {
+                    if state.manifest[scan.entry.path] != nil { summary.updated.append(scan.entry.path) } else { summary.added.append(scan.entry.path) }
+                    summary.records += scan.entry.records
+                    summary.bytes += scan.entry.size
                 }
             }
-            progress.seconds = Date().timeIntervalSince(started)
-            options.progress?(progress)
+        }
+
+        // Pass 2: write the changed files' records.
+        if !options.dryRun && !changed.isEmpty {
+            state.domainNames = names.sorted()
+            let analyzer = Analyzer(lexicon: lexicon, domainNames: state.domainNames)
+            let sizes = changed.map { SourceFiles.size($0) }
+            var progress = IndexProgress(filesDone: 0, filesTotal: changed.count, bytesDone: 0,
+                                         bytesTotal: sizes.reduce(0, +), records: 0, seconds: 0)
+            var sinceCommit = 0
+            let preparer = FilePreparer(analyzer: analyzer)
+            try ParallelMap.run(changed, workers: options.workers, transform: preparer.prepare) { index, outcome in
+                progress.filesDone += 1
+                progress.bytesDone += sizes[index]
+                switch outcome {
+                case .failed(let path, let reason):
+                    summary.failed.append(.init(path: path, reason: reason))
+                case .prepared(let file):
+                    if state.manifest[file.entry.path] != nil { summary.updated.append(file.entry.path) } else { summary.added.append(file.entry.path) }
+                    summary.records += file.entry.records
+                    summary.bytes += file.entry.size
+                    progress.records += file.entry.records
+                    try write(file, to: database, state: &state)
+                    sinceCommit += 1
+                    if sinceCommit >= options.filesPerCommit {
+                        try commit(database, state: state)
+                        sinceCommit = 0
+                    }
+                }
+                progress.seconds = Date().timeIntervalSince(started)
+                options.progress?(progress)
+            }
         }
 
         let listed = Set(files)
@@ -131,10 +156,12 @@ public final class Indexer {
                 state.manifest[entry.path] = nil
             }
         }
-        if !options.dryRun { try commit(database, state: state) }
-        summary.documents = options.dryRun
-            ? state.manifest.count + summary.added.count - summary.removed.count
-            : state.manifest.count
+        if options.dryRun {
+            summary.documents = state.manifest.count + summary.added.count - summary.removed.count
+        } else {
+            try commit(database, state: state)
+            summary.documents = state.manifest.count
+        }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
     }
@@ -169,8 +196,7 @@ public final class Indexer {
             try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
             try database.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
         }
-        state.manifest.removeAll()
-        state.codeNames.removeAll()
+        state.forgetEverything()
     }
 
     private func commit(_ database: WritableDatabase, state: IndexState) throws {
@@ -179,6 +205,7 @@ public final class Indexer {
             try database.setMetadata(Schema.Metadata.documentCount, String(state.manifest.count))
             let names = JSONValue.object(state.codeNames.keys.sorted().map { ($0, .string(state.codeNames[$0]!)) })
             try database.setMetadata(Schema.Metadata.codeNames, names.serialized())
+            try database.setMetadata(Schema.Metadata.domainNames, DomainNames.encode(state.domainNames))
             try database.commit()
         } catch let error as XapianError {
             throw IndexError.database(error.description)
@@ -192,6 +219,13 @@ struct IndexState {
     var schemaVersion: String?
     var manifest: [String: FileEntry]
     var codeNames: [String: String]
+    var domainNames: [String]
+
+    mutating func forgetEverything() {
+        manifest.removeAll()
+        codeNames.removeAll()
+        domainNames.removeAll()
+    }
 
     static func load(_ database: WritableDatabase) throws -> IndexState {
         let version = try database.metadata(Schema.Metadata.schemaVersion)
@@ -205,7 +239,8 @@ struct IndexState {
         if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
             for (code, value) in members { codeNames[code] = value.stringValue }
         }
-        return IndexState(schemaVersion: version.isEmpty ? nil : version, manifest: manifest, codeNames: codeNames)
+        return IndexState(schemaVersion: version.isEmpty ? nil : version, manifest: manifest, codeNames: codeNames,
+                          domainNames: DomainNames.decode(try database.metadata(Schema.Metadata.domainNames)))
     }
 }
 
@@ -234,11 +269,49 @@ struct FileEntry: Equatable, Sendable {
     }
 }
 
-/// A file made ready for the writer on a worker thread.
-enum PreparedOutcome: @unchecked Sendable {
-    // The Xapian documents inside are built by one thread and handed whole to the writer.
+/// What the first pass learns of a changed file.
+struct FileScan: Sendable {
+    var entry: FileEntry
+    var names: Set<String>
+}
+
+enum ScanOutcome: Sendable {
     case unchanged(String)
-    case changed(PreparedFile)
+    case changed(FileScan)
+    case failed(String, String)
+}
+
+/// Reads and hashes a file and, when it changed, parses it for its domain names. Safe to call
+/// from several threads at once.
+struct FileScanner: Sendable {
+    let manifest: [String: FileEntry]
+    private let parser = DisclosureParser()
+
+    init(manifest: [String: FileEntry]) {
+        self.manifest = manifest
+    }
+
+    func scan(_ path: String) -> ScanOutcome {
+        do {
+            let bytes = try SourceFiles.read(path)
+            let hash = ContentHash.fnv1a64(bytes)
+            if let previous = manifest[path], previous.hash == hash, previous.size == bytes.count {
+                return .unchanged(path)
+            }
+            let name = (path as NSString).lastPathComponent
+            let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
+            let entry = FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count)
+            return .changed(FileScan(entry: entry, names: DomainNames.collect(from: document)))
+        } catch {
+            return .failed(path, String(describing: error))
+        }
+    }
+}
+
+/// A changed file made ready for the writer on a worker thread.
+enum PrepareOutcome: @unchecked Sendable {
+    // The Xapian documents inside are built by one thread and handed whole to the writer.
+    case prepared(PreparedFile)
     case failed(String, String)
 }
 
@@ -253,38 +326,31 @@ struct PreparedFile {
     var codeNames: [String: String]
 }
 
-/// Reads, hashes, parses and analyzes one file. Safe to call from several threads at once.
+/// Reads, parses and analyzes one file into Xapian documents. Safe to call from several threads.
 struct FilePreparer: Sendable {
     let analyzer: Analyzer
-    let manifest: [String: FileEntry]
-    let dryRun: Bool
     private let parser = DisclosureParser()
 
-    init(analyzer: Analyzer, manifest: [String: FileEntry], dryRun: Bool) {
+    init(analyzer: Analyzer) {
         self.analyzer = analyzer
-        self.manifest = manifest
-        self.dryRun = dryRun
     }
 
-    func prepare(_ path: String) -> PreparedOutcome {
+    func prepare(_ path: String) -> PrepareOutcome {
         do {
             let bytes = try SourceFiles.read(path)
-            let hash = ContentHash.fnv1a64(bytes)
-            if let previous = manifest[path], previous.hash == hash, previous.size == bytes.count {
-                return .unchanged(path)
-            }
             let name = (path as NSString).lastPathComponent
             let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
-            let entry = FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count)
+            let entry = FileEntry(path: path, name: name, hash: ContentHash.fnv1a64(bytes), size: bytes.count,
+                                  records: document.records.count)
             var codeNames = document.codeNames
             for record in document.records {
                 for code in record.codes { if let name = code.name, codeNames[code.code] == nil { codeNames[code.code] = name } }
             }
-            let documents: [PreparedFile.Document] = dryRun ? [] : document.records.enumerated().map { ordinal, record in
+            let documents: [PreparedFile.Document] = document.records.enumerated().map { ordinal, record in
                 let made = RecordDocument.make(record: record, ordinal: ordinal, document: document, analyzer: analyzer)
                 return PreparedFile.Document(uniqueTerm: Schema.term(Schema.Prefix.uniqueID, made.id), document: made.document)
             }
-            return .changed(PreparedFile(entry: entry, documents: documents, codeNames: codeNames))
+            return .prepared(PreparedFile(entry: entry, documents: documents, codeNames: codeNames))
         } catch {
             return .failed(path, String(describing: error))
         }

@@ -6,7 +6,7 @@ import Xapian
 /// searcher (and so its own Xapian `Database`); the analyzer and catalog are shared read-only.
 public final class Searcher {
     public let databasePath: String
-    let analyzer: Analyzer
+    private let analyzers: AnalyzerCache
     private let database: Database
     private var catalog: Catalog
     private var lastReopenCheck = Date.distantPast
@@ -15,11 +15,11 @@ public final class Searcher {
     /// Seconds a match may spend counting before it stops early and reports an estimate.
     public var timeLimit: Double = 5
 
-    public init(databasePath: String, analyzer: Analyzer) throws {
+    public init(databasePath: String, analyzers: AnalyzerCache) throws {
         self.databasePath = databasePath
-        self.analyzer = analyzer
+        self.analyzers = analyzers
         database = try Database(path: databasePath)
-        catalog = try Catalog.load(database)
+        catalog = try Catalog.load(database, analyzers: analyzers)
         lastReopenCheck = Date()
     }
 
@@ -29,7 +29,7 @@ public final class Searcher {
         if forceReopen || now.timeIntervalSince(lastReopenCheck) >= reopenInterval {
             lastReopenCheck = now
             if try database.reopen() || (try database.revision()) != catalog.revision {
-                catalog = try Catalog.load(database)
+                catalog = try Catalog.load(database, analyzers: analyzers)
             }
         }
         return catalog
@@ -37,6 +37,7 @@ public final class Searcher {
 
     public func search(_ request: SearchRequest) throws -> SearchResponse {
         let catalog = try currentCatalog()
+        let analyzer = catalog.analyzer
         let compiler = QueryCompiler(analyzer: analyzer, resolver: FilterResolver(catalog: catalog))
         let compiled = try compiler.compile(query: request.query, filters: request.filters)
 

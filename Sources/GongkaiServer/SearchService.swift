@@ -37,11 +37,11 @@ public final class SearchService: Sendable {
     private let started = ContinuousClock.now
     private let logger: Logger
 
-    public init(databasePath: String, analyzer: Analyzer, workers: Int, requestTimeout: Duration = .seconds(5), logger: Logger) throws {
+    public init(databasePath: String, analyzers: AnalyzerCache, workers: Int, requestTimeout: Duration = .seconds(5), logger: Logger) throws {
         workerCount = max(1, workers)
         self.requestTimeout = requestTimeout
         // Xapian stops counting matches (check_at_least) at half the budget, leaving time to answer.
-        searchers = try SearcherPool(databasePath: databasePath, analyzer: analyzer, count: workerCount,
+        searchers = try SearcherPool(databasePath: databasePath, analyzers: analyzers, count: workerCount,
                                      timeLimit: Self.seconds(requestTimeout) / 2)
         self.logger = logger
     }
@@ -224,9 +224,9 @@ final class SearcherPool: @unchecked Sendable {
     private var reopenGeneration = 0
     private var generations: [ObjectIdentifier: Int] = [:]
 
-    init(databasePath: String, analyzer: Analyzer, count: Int, timeLimit: Double) throws {
+    init(databasePath: String, analyzers: AnalyzerCache, count: Int, timeLimit: Double) throws {
         idle = try (0..<max(1, count)).map { _ in
-            let searcher = try Searcher(databasePath: databasePath, analyzer: analyzer)
+            let searcher = try Searcher(databasePath: databasePath, analyzers: analyzers)
             searcher.timeLimit = timeLimit
             return searcher
         }

@@ -45,7 +45,7 @@ struct IndexCommand: ParsableCommand {
         options.progress = ProgressReporter.forStandardError().report
         let summary: IndexSummary
         do {
-            summary = try Indexer(databasePath: db, analyzer: Analyzer()).run(paths: paths, options: options)
+            summary = try Indexer(databasePath: db, lexicon: try Lexicon.loadDefault()).run(paths: paths, options: options)
         } catch {
             printError("gongkai index: \(error)")
             throw ExitCode(2)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChineseAnalysis
+import GongkaiIndex
 import GongkaiServer
 import Logging
 import NIOCore
@@ -53,7 +54,7 @@ struct ServeCommand: ParsableCommand {
         configuration.socketMode = UInt32(socketMode, radix: 8)!
         configuration.idleTimeout = idleTimeout
         do {
-            let service = try SearchService(databasePath: db, analyzer: Analyzer(), workers: workers,
+            let service = try SearchService(databasePath: db, analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: workers,
                                             requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), logger: logger)
             try Daemon(configuration: configuration, service: service, logger: logger).run()
         } catch {

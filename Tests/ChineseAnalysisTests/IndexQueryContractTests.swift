@@ -21,14 +21,15 @@ let corpusTexts = [
 @Suite struct IndexQueryContractTests {
     let analyzer = sharedAnalyzer
 
-    /// A query matches exactly the texts that contain it, after normalisation.
+    /// A query matches exactly the texts that contain it, after normalisation (quotation marks
+    /// inside terms are transparent: 三公经费 is in “三公”经费).
     @Test(arguments: ["视频会议", "政府网站", "咨询电话", "一网通办", "三公经费", "满意度", "等级测评", "西城", "2010301",
                       "視頻會議", "led显示屏", "2023年", "188.886000", "服务对象满意度", "系统运行维护", "统运",
                       "11010222T000000417336", "\"政府网站\"", "局", "办公"])
     func queryFindsExactlyTheTextsContainingIt(query: String) {
         let needle = analyzer.normalize(query).filter { $0 != "\"" }
         for text in corpusTexts {
-            let contains = analyzer.normalize(text).filter { $0 != " " }.contains(needle)
+            let contains = analyzer.normalize(text).filter { $0 != " " && $0 != "\"" }.contains(needle)
             #expect(analyzer.finds(query, in: text) == contains, "\(query) in \(text)")
         }
     }
@@ -103,6 +104,30 @@ let corpusTexts = [
         await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<8 { group.addTask { sharedAnalyzer.indexTerms(text) == expected } }
             for await same in group { #expect(same) }
+        }
+    }
+}
+
+@Suite struct QuotedTermTests {
+    @Test func quotationMarksInsideATermDoNotHideIt() throws {
+        let analyzer = try Analyzer.standard()
+        let indexed = analyzer.indexTerms("四、部门“三公”经费财政拨款预算说明")
+        let terms = Set(indexed.map(\.term))
+        #expect(terms.contains("#公经"))
+        // 三公经费 typed plainly finds the quoted form; the quoted form finds itself.
+        for query in ["三公经费", "“三公”经费"] {
+            let recall = analyzer.query(for: query)
+            #expect(recall != nil)
+            #expect(Self.mentions(recall!, "#公经"))
+        }
+    }
+
+    static func mentions(_ query: TermQuery, _ term: String) -> Bool {
+        switch query {
+        case .term(let t): return t == term
+        case .phrase(let terms): return terms.contains(term)
+        case .all(let parts), .any(let parts): return parts.contains { mentions($0, term) }
+        case .boosted(let inner, _): return mentions(inner, term)
         }
     }
 }

@@ -29,16 +29,17 @@ struct Scratch {
     }
 }
 
-let sharedAnalyzer = Analyzer()
+/// Loaded once: the dictionary takes a while.
+let sharedAnalyzers = AnalyzerCache(lexicon: try! Lexicon.loadDefault())
 
 func index(_ scratch: Scratch, _ configure: (inout IndexOptions) -> Void = { _ in }) throws -> IndexSummary {
     var options = IndexOptions()
     configure(&options)
-    return try Indexer(databasePath: scratch.database, analyzer: sharedAnalyzer).run(paths: [scratch.corpus], options: options)
+    return try Indexer(databasePath: scratch.database, lexicon: sharedAnalyzers.lexicon).run(paths: [scratch.corpus], options: options)
 }
 
 func search(_ scratch: Scratch, _ request: SearchRequest) throws -> SearchResponse {
-    try Searcher(databasePath: scratch.database, analyzer: sharedAnalyzer).search(request)
+    try Searcher(databasePath: scratch.database, analyzers: sharedAnalyzers).search(request)
 }
 
 /// The hits of a response as parsed JSON objects.

@@ -1,0 +1,50 @@
+import ChineseAnalysis
+import Disclosure
+import Foundation
+
+/// The names the analyzer learns domain words from (classification items, departments,
+/// projects), collected from parsed documents and stored with the index so that the daemon
+/// builds the same analyzer as the indexer did.
+enum DomainNames {
+    static func collect(from document: ParsedDocument) -> Set<String> {
+        var names = Set<String>()
+        if let department = document.info.department { names.insert(department) }
+        names.formUnion(document.codeNames.values)
+        for record in document.records {
+            for code in record.codes { if let name = code.name { names.insert(name) } }
+            if record.type == .project, let name = record.projectName { names.insert(name) }
+        }
+        return names
+    }
+
+    static func encode(_ names: [String]) -> String {
+        names.joined(separator: "\n")
+    }
+
+    static func decode(_ stored: String) -> [String] {
+        stored.split(separator: "\n").map(String.init)
+    }
+}
+
+/// One analyzer per set of domain names, built once and shared by every thread: learning names
+/// takes a while, and every worker of a daemon serves the same revision.
+public final class AnalyzerCache: @unchecked Sendable {
+    // `latest` is guarded by `lock`.
+    private let lock = NSLock()
+    private var latest: Analyzer?
+    public let lexicon: Lexicon
+
+    public init(lexicon: Lexicon) {
+        self.lexicon = lexicon
+    }
+
+    public func analyzer(domainNames: [String]) -> Analyzer {
+        let names = Array(Set(domainNames.filter { !$0.isEmpty })).sorted()
+        lock.lock()
+        defer { lock.unlock() }
+        if let latest, latest.domainNames == names { return latest }
+        let analyzer = Analyzer(lexicon: lexicon, domainNames: names)
+        latest = analyzer
+        return analyzer
+    }
+}
