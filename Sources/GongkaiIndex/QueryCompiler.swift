@@ -49,11 +49,13 @@ struct QueryCompiler {
         return CompiledQuery(query: query, parsed: parsed, highlightWords: ranked.flatMap(Self.positiveTexts))
     }
 
-    /// Researchers look for projects first, then budget lines and indicators, then prose: a small
-    /// weight by record type, added to the text match so it orders hits of similar relevance.
+    /// Researchers look for projects first, then budget lines and indicators, then prose: a weight
+    /// by record type added to the text match. Text matches weigh about 20–35 for a typical
+    /// query, so a project that matches comes before the indicators and passages that repeat its
+    /// name, while relevance still orders hits within a type.
     static var typePrior: Xapian.Query {
         Xapian.Query(valueWeights: Schema.Slot.type,
-                     ["project": 8, "line_item": 3, "indicator": 2, "passage": 0], default: 0)
+                     ["project": 15, "line_item": 5, "indicator": 4, "passage": 0], default: 0)
     }
 
     private func compileNode(_ node: QueryNode) throws -> Xapian.Query {

@@ -64,7 +64,9 @@ public final class Searcher {
             let stored = StoredHit.decode(match.data)
             var snippet = ""
             JSONValue.writeString(snippets.snippet(for: String(stored.text)), to: &snippet)
-            return .raw(stored.json.dropLast() + ",\"snippet\":" + snippet + "}")
+            // With `explain`, each hit says how much it weighed.
+            let weight = request.explain ? ",\"weight\":" + JSONValue.double((match.weight * 1000).rounded() / 1000).serialized() : ""
+            return .raw(stored.json.dropLast() + ",\"snippet\":" + snippet + weight + "}")
         }
         let facets = request.facets.map { facet -> (name: String, values: [JSONValue]) in
             let counted = (result.facets[facet.slot] ?? [])
