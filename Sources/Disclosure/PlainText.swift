@@ -1,0 +1,180 @@
+import Foundation
+
+/// Fast paths for the string work the parser does on every line and cell.
+///
+/// Foundation's `contains`/`range(of:)` compare by canonical equivalence over grapheme clusters
+/// (`CFStringFind` folding every cluster), and `Character` iteration runs grapheme breaking: both
+/// cost far more than these documents need. The fast paths work on UTF-8 bytes and are taken only
+/// when every scalar involved is *plain* (see `isPlain`). For plain text each scalar is a
+/// `Character` of its own and byte equality is canonical equivalence, so a fast path gives exactly
+/// the answer of the code it replaces; anything else (combining marks, compatibility ideographs,
+/// CR …) goes the original, slow way. `PlainTextTests` checks the plain set against the Unicode
+/// tables of the running Swift.
+enum PlainText {
+    /// A scalar that forms a grapheme cluster of its own next to any other plain scalar (no
+    /// combining or prepended marks, no CR LF, no Hangul jamo, no regional indicators) and has no
+    /// canonical decomposition. Covers ASCII, Latin-1 punctuation and the CJK ideographs,
+    /// radicals and punctuation these documents are written in.
+    static func isPlain(_ scalar: UInt32) -> Bool {
+        switch scalar {
+        case 0x0D: return false  // CR and a following LF make one Character
+        case 0x00...0x7F, 0xA0...0xBF, 0xD7, 0xF7: return true
+        case 0x2010...0x2027, 0x2030...0x205E: return true  // general punctuation
+        case 0x2264, 0x2265: return true  // ≤ ≥ (≠ is not plain: it decomposes to = and a combining mark)
+        case 0x2460...0x25FF: return true  // enclosed numbers, box drawing, shapes
+        case 0x2E80...0x2FD5: return true  // CJK and Kangxi radicals (PDF text extraction yields them)
+        case 0x3000...0x3029, 0x3030...0x303F: return true  // CJK punctuation without the combining tone marks
+        case 0x3400...0x9FFF: return true  // CJK unified ideographs
+        case 0xFF01...0xFF65, 0xFFE0...0xFFE6: return true  // fullwidth forms
+        case 0x20000...0x2F7FF: return true  // CJK extensions B–F
+        default: return false
+        }
+    }
+
+    /// `Character.isWhitespace` for a plain scalar.
+    static func isWhitespace(plain scalar: UInt32) -> Bool {
+        scalar == 0x20 || (0x09...0x0C).contains(scalar) || scalar == 0xA0 || scalar == 0x3000
+    }
+
+    /// The scalar starting at `index` of valid UTF-8 and its length in bytes.
+    @inline(__always)
+    static func scalar(at index: Int, in bytes: UnsafeBufferPointer<UInt8>) -> (value: UInt32, length: Int) {
+        let lead = UInt32(bytes[index])
+        if lead < 0x80 { return (lead, 1) }
+        if lead < 0xE0 { return ((lead & 0x1F) << 6 | UInt32(bytes[index + 1] & 0x3F), 2) }
+        if lead < 0xF0 {
+            return ((lead & 0x0F) << 12 | UInt32(bytes[index + 1] & 0x3F) << 6 | UInt32(bytes[index + 2] & 0x3F), 3)
+        }
+        return ((lead & 0x07) << 18 | UInt32(bytes[index + 1] & 0x3F) << 12 | UInt32(bytes[index + 2] & 0x3F) << 6
+            | UInt32(bytes[index + 3] & 0x3F), 4)
+    }
+
+    /// The start of the scalar that ends at `end`.
+    @inline(__always)
+    static func scalarStart(before end: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var start = end - 1
+        while bytes[start] & 0xC0 == 0x80 { start -= 1 }
+        return start
+    }
+
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x80 {
+                if byte == 0x0D { return false }
+                index += 1
+            } else if byte >= 0xE4 && byte <= 0xE9 {
+                index += 3  // U+4000–U+9FFF, all CJK ideographs: the common case, decided by the lead byte
+            } else {
+                let (value, length) = scalar(at: index, in: bytes)
+                if !isPlain(value) { return false }
+                index += length
+            }
+        }
+        return true
+    }
+
+    /// Offset of the first occurrence of `needle` in `haystack` (bytes; nil for an empty needle,
+    /// as Foundation finds no empty string).
+    static func firstOffset(of needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = needle.first, needle.count <= haystack.count else { return nil }
+        let last = haystack.count - needle.count
+        var offset = 0
+        while offset <= last {
+            if haystack[offset] == first {
+                var matched = 1
+                while matched < needle.count && haystack[offset + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return offset }
+            }
+            offset += 1
+        }
+        return nil
+    }
+
+    enum Compacted {
+        case notPlain
+        case unchanged
+        case compacted(String)
+    }
+
+    static func compacted(_ bytes: UnsafeBufferPointer<UInt8>) -> Compacted {
+        guard isPlain(bytes) else { return .notPlain }
+        var hasWhitespace = false
+        forEachScalar(bytes) { value, _, _ in
+            if isWhitespace(plain: value) { hasWhitespace = true }
+        }
+        guard hasWhitespace else { return .unchanged }
+        let kept = String(unsafeUninitializedCapacity: bytes.count) { out in
+            var count = 0
+            forEachScalar(bytes) { value, start, length in
+                guard !isWhitespace(plain: value) else { return }
+                for offset in start..<start + length { out[count] = bytes[offset]; count += 1 }
+            }
+            return count
+        }
+        return .compacted(kept)
+    }
+
+    /// Byte offsets of the text without leading and trailing whitespace, or nil when a scalar at
+    /// either boundary is not plain.
+    static func trimmedOffsets(_ bytes: UnsafeBufferPointer<UInt8>) -> (start: Int, end: Int)? {
+        var start = 0
+        while start < bytes.count {
+            let (value, length) = scalar(at: start, in: bytes)
+            guard isPlain(value) else { return nil }
+            if !isWhitespace(plain: value) { break }
+            start += length
+        }
+        var end = bytes.count
+        while end > start {
+            let scalarStart = scalarStart(before: end, in: bytes)
+            let (value, _) = scalar(at: scalarStart, in: bytes)
+            guard isPlain(value) else { return nil }
+            if !isWhitespace(plain: value) { break }
+            end = scalarStart
+        }
+        return (start, end)
+    }
+
+    @inline(__always)
+    static func forEachScalar(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt32, Int, Int) -> Void) {
+        var index = 0
+        while index < bytes.count {
+            let (value, length) = scalar(at: index, in: bytes)
+            body(value, index, length)
+            index += length
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Foundation's `contains(_:)` for a string (canonical equivalence, whole clusters, false for an
+    /// empty needle), searched on UTF-8 bytes when both sides are plain.
+    func containsText(_ needle: String) -> Bool {
+        let fast: Bool?? = utf8.withContiguousStorageIfAvailable { haystack in
+            var needle = needle
+            return needle.withUTF8 { needle -> Bool? in
+                guard PlainText.isPlain(haystack), PlainText.isPlain(needle) else { return nil }
+                return PlainText.firstOffset(of: needle, in: haystack) != nil
+            }
+        }
+        if let fast, let fast { return fast }
+        return range(of: needle) != nil
+    }
+
+    /// Foundation's `range(of:)` for a string, found on UTF-8 bytes when both sides are plain.
+    func rangeOfText(_ needle: String) -> Range<Index>? {
+        let fast: Int??? = utf8.withContiguousStorageIfAvailable { haystack in
+            var needle = needle
+            return needle.withUTF8 { needle -> Int?? in
+                guard PlainText.isPlain(haystack), PlainText.isPlain(needle) else { return nil }
+                return .some(PlainText.firstOffset(of: needle, in: haystack))
+            }
+        }
+        guard let fast, let fast else { return range(of: needle) }
+        guard let offset = fast else { return nil }
+        let lower = utf8.index(utf8.startIndex, offsetBy: offset)
+        return lower..<utf8.index(lower, offsetBy: needle.utf8.count)
+    }
+}
