@@ -86,9 +86,9 @@ enum Cell {
     /// The 一级 indicator a 二级 one belongs to when the table leaves it blank.
     static func level1(forLevel2 level2: String) -> String? {
         if ["数量指标", "质量指标", "时效指标", "成本指标", "时效成本"].contains(level2) { return "产出指标" }
-        if level2.contains("成本") { return "成本指标" }
-        if level2.contains("效益") || level2.contains("影响") { return "效益指标" }
-        if level2.contains("满意") { return "满意度指标" }
+        if level2.containsText("成本") { return "成本指标" }
+        if level2.containsText("效益") || level2.containsText("影响") { return "效益指标" }
+        if level2.containsText("满意") { return "满意度指标" }
         return nil
     }
 
@@ -103,8 +103,8 @@ enum Cell {
     /// `1-正向指标` → `正向`, `2-反向 指标` → `反向`.
     static func direction(_ cell: String) -> String? {
         let compact = cell.compacted
-        if compact.contains("正向") { return "正向" }
-        if compact.contains("反向") { return "反向" }
+        if compact.containsText("正向") { return "正向" }
+        if compact.containsText("反向") { return "反向" }
         return nil
     }
 

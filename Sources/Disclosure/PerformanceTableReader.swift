@@ -58,7 +58,7 @@ struct PerformanceTableReader {
                 if named.count >= 2 {
                     (state.activity, state.task) = (named[0], named[1...].joined(separator: " "))
                 } else if let only = named.first {
-                    if !hasTaskColumn || only.contains("/") { (state.activity, state.task) = (only, nil) } else { state.task = only }
+                    if !hasTaskColumn || only.containsText("/") { (state.activity, state.task) = (only, nil) } else { state.task = only }
                 }
             }
             if let indicator {

@@ -14,6 +14,25 @@ struct SourceLines {
     /// Drops HTML tags (block tags become a space), markdown heading and list markers and
     /// surrounding blanks. Lines with tabs keep their tabs: every tab separates a table cell.
     static func clean(_ line: String) -> String {
+        // Without a `<` the tag loop below copies the line unchanged.
+        var out = line.utf8.contains(UInt8(ascii: "<")) ? withoutTags(line) : line
+        if out.containsText("\t") {
+            // Only a last byte of space or CR can end the line in a " " or "\r" Character.
+            if let last = out.utf8.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\r") {
+                while let last = out.last, last == " " || last == "\r" { out.removeLast() }
+            }
+            return out
+        }
+        var trimmed = Substring(out).trimmingWhitespace
+        if trimmed.hasPrefix("#") {
+            trimmed = trimmed.drop { $0 == "#" }.trimmingWhitespace
+        } else if trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ") {
+            trimmed = trimmed.dropFirst(2).trimmingWhitespace
+        }
+        return String(trimmed)
+    }
+
+    private static func withoutTags(_ line: String) -> String {
         var out = ""
         var tag = ""
         var inTag = false
@@ -32,17 +51,7 @@ struct SourceLines {
             out.append(ch)
         }
         if inTag { out += "<" + tag }
-        if out.contains("\t") {
-            while let last = out.last, last == " " || last == "\r" { out.removeLast() }
-            return out
-        }
-        var trimmed = Substring(out).trimmingWhitespace
-        if trimmed.hasPrefix("#") {
-            trimmed = trimmed.drop { $0 == "#" }.trimmingWhitespace
-        } else if trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ") {
-            trimmed = trimmed.dropFirst(2).trimmingWhitespace
-        }
-        return String(trimmed)
+        return out
     }
 
     /// Whether `clean` may change a line it has cleaned already: only one with a tag left open,
@@ -55,10 +64,39 @@ struct SourceLines {
 
     /// `[illegible]` markers and `--|--` separators: PDF debris that carries no content.
     static func isDebris(_ line: String) -> Bool {
+        // Most lines start with text: decided by their first plain non-space scalar. A plain
+        // scalar is a Character of its own, so it is the compacted line's first Character too.
+        var bytes = line.utf8.makeIterator()
+        var sawDash = false
+        var sawDoubleDash = false
+        var sawContent = false
+        while let byte = bytes.next() {
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                continue
+            case UInt8(ascii: "-"):
+                sawDoubleDash = sawDoubleDash || sawDash
+                sawDash = true
+                sawContent = true
+            case UInt8(ascii: "|"), UInt8(ascii: ":"):
+                sawDash = false
+                sawContent = true
+            case 0x21..<0x7F where byte != UInt8(ascii: "["):
+                return false
+            case 0xE4...0xE9:
+                return false  // a CJK ideograph (U+4000–U+9FFF), plain
+            default:
+                return slowIsDebris(line)  // `[illegible]`, other whitespace, other scalars
+            }
+        }
+        return sawContent && sawDoubleDash
+    }
+
+    private static func slowIsDebris(_ line: String) -> Bool {
         let compact = line.filter { !$0.isWhitespace }
         if compact.isEmpty { return false }
         if compact == "[illegible]" { return true }
-        return compact.contains("--") && compact.allSatisfy { $0 == "-" || $0 == "|" || $0 == ":" }
+        return compact.containsText("--") && compact.allSatisfy { $0 == "-" || $0 == "|" || $0 == ":" }
     }
 }
 
@@ -69,7 +107,7 @@ enum Heading {
     /// The depth of a heading line (0 = 第一部分, 1 = 一、, 2 = （一）, 3 = 1、, 4 = （1）), or nil
     /// when the line is body text.
     static func level(of line: String) -> Int? {
-        guard line.count <= 36, !line.contains("。"), !line.contains("，"), !line.contains("\t") else { return nil }
+        guard line.count <= 36, !line.containsText("。"), !line.containsText("，"), !line.containsText("\t") else { return nil }
         let chars = Array(line)
         if chars.first == "第", let part = line.firstIndex(of: "部"),
            line[line.index(after: line.startIndex)..<part].allSatisfy({ chineseNumerals.contains($0) }),
@@ -131,6 +169,12 @@ enum Wrapped {
 
     /// Removes spaces next to CJK text inside one string (`西城区 2022 年度 政务服务` → `西城区2022年度政务服务`).
     static func normalizeSpaces(_ text: String) -> String {
+        var text = text
+        switch text.withUTF8(plainNormalizedSpaces) {
+        case .unchanged: return text
+        case .compacted(let normalized): return normalized
+        case .notPlain: break
+        }
         let chars = Array(text)
         var out = ""
         for (i, ch) in chars.enumerated() {
@@ -145,6 +189,43 @@ enum Wrapped {
             out.append(ch)
         }
         return out
+    }
+
+    /// `normalizeSpaces` for plain text, where every scalar is a Character: a run of whitespace
+    /// becomes one space between two ASCII words and nothing elsewhere.
+    private static func plainNormalizedSpaces(_ bytes: UnsafeBufferPointer<UInt8>) -> PlainText.Compacted {
+        guard PlainText.isPlain(bytes) else { return .notPlain }
+        func isWord(_ byte: UInt8) -> Bool {  // `isWord` of an ASCII Character
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "%"), UInt8(ascii: "."): return true
+            default: return false
+            }
+        }
+        var out: [UInt8] = []
+        var index = 0
+        var changed = false
+        while index < bytes.count {
+            let (value, length) = PlainText.scalar(at: index, in: bytes)
+            guard PlainText.isWhitespace(plain: value) else {
+                out.append(contentsOf: bytes[index..<index + length])
+                index += length
+                continue
+            }
+            changed = true
+            var next = index + length
+            while next < bytes.count {
+                let (value, length) = PlainText.scalar(at: next, in: bytes)
+                if !PlainText.isWhitespace(plain: value) { break }
+                next += length
+            }
+            // A word's last scalar is its last byte and a word's first scalar its first byte.
+            if let before = out.last, next < bytes.count, isWord(before), isWord(bytes[next]) {
+                out.append(UInt8(ascii: " "))
+            }
+            index = next
+        }
+        return changed ? .compacted(String(decoding: out, as: UTF8.self)) : .unchanged
     }
 
     private static func isWord(_ ch: Character) -> Bool {

@@ -58,7 +58,7 @@ struct TableHeader {
 
     func label(_ column: Int) -> String { column < labels.count ? labels[column] : "" }
 
-    func column(containing text: String) -> Int? { labels.firstIndex { $0.contains(text) } }
+    func column(containing text: String) -> Int? { labels.firstIndex { $0.containsText(text) } }
 
     var text: String { rows.map(\.text).joined(separator: "\n") }
 }
