@@ -3,6 +3,43 @@ enum Cell {
     /// A money figure once PDF splits are repaired: `188. 886000`, `1, 546. 1 90000`, `<b>3,819.05</b>`.
     /// Nil for anything that is not a plain decimal number.
     static func number(_ cell: String) -> Double? {
+        var cell = cell
+        switch cell.withUTF8(plainNumber) {
+        case .decided(let number): return number
+        case .notPlain: return slowNumber(cell)
+        }
+    }
+
+    private enum PlainNumber {
+        case decided(Double?)
+        case notPlain
+    }
+
+    /// `number` scalar by scalar while they are plain, so Characters. The first scalar that is no
+    /// part of a number decides even before a scalar that is not plain: its Character cannot be one.
+    private static func plainNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> PlainNumber {
+        var digits: [UInt8] = []
+        var sawDigit = false
+        var sawPoint = false
+        var index = 0
+        while index < bytes.count {
+            let (value, length) = PlainText.scalar(at: index, in: bytes)
+            index += length
+            guard PlainText.isPlain(value) else { return .notPlain }
+            if PlainText.isWhitespace(plain: value) || value == UInt32(UInt8(ascii: ",")) { continue }
+            switch value {
+            case UInt32(UInt8(ascii: "0"))...UInt32(UInt8(ascii: "9")): sawDigit = true
+            case UInt32(UInt8(ascii: ".")) where !sawPoint: sawPoint = true
+            case UInt32(UInt8(ascii: "-")) where digits.isEmpty: break
+            default: return .decided(nil)
+            }
+            digits.append(UInt8(value))
+        }
+        guard sawDigit, digits.last != UInt8(ascii: ".") else { return .decided(nil) }
+        return .decided(Double(String(decoding: digits, as: UTF8.self)))
+    }
+
+    private static func slowNumber(_ cell: String) -> Double? {
         var digits = ""
         var sawDigit = false
         var sawPoint = false
@@ -39,12 +76,29 @@ enum Cell {
     /// A classification-style code at the start of a cell: `2010301-行政运行` → (`2010301`, `行政运行`);
     /// the digits may be split by spaces (`299001 -北京市…`).
     static func code(_ cell: String) -> (code: String, name: String)? {
-        guard let dash = cell.firstIndex(where: { $0 == "-" || $0 == "－" }) else { return nil }
+        guard let dash = firstDash(in: cell) else { return nil }
         let code = cell[..<dash].compacted
         guard code.count >= 2, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isUppercase) }),
               code.first!.isNumber else { return nil }
         let name = Wrapped.normalizeSpaces(String(cell[cell.index(after: dash)...].trimmingWhitespace))
         return (code, name)
+    }
+
+    /// The first `-` or `－` Character; found on bytes when the cell is plain.
+    private static func firstDash(in cell: String) -> String.Index? {
+        var cell = cell
+        let offset: Int?? = cell.withUTF8 { bytes in
+            guard PlainText.isPlain(bytes) else { return nil }
+            var index = 0
+            while index < bytes.count {
+                let (value, length) = PlainText.scalar(at: index, in: bytes)
+                if value == UInt32(UInt8(ascii: "-")) || value == 0xFF0D { return .some(index) }
+                index += length
+            }
+            return .some(nil)
+        }
+        guard let offset else { return cell.firstIndex { $0 == "-" || $0 == "－" } }
+        return offset.map { cell.utf8.index(cell.utf8.startIndex, offsetBy: $0) }
     }
 
     /// The scheme a code belongs to judging by its shape: 3/5/7 digits starting with 2 are functional

@@ -149,6 +149,25 @@ enum PlainText {
 }
 
 extension StringProtocol {
+    /// `split(separator: "\t" or "\n", omittingEmptySubsequences: false)` on bytes. Tab and LF are
+    /// control characters, Characters of their own, except LF after CR, where neither splits.
+    func pieces(separatedBy separator: UInt8) -> [SubSequence] {
+        precondition(separator == UInt8(ascii: "\t") || separator == UInt8(ascii: "\n"))
+        var pieces: [SubSequence] = []
+        var start = startIndex
+        var previous: UInt8 = 0
+        for index in utf8.indices {
+            let byte = utf8[index]
+            if byte == separator && !(separator == UInt8(ascii: "\n") && previous == UInt8(ascii: "\r")) {
+                pieces.append(self[start..<index])
+                start = utf8.index(after: index)
+            }
+            previous = byte
+        }
+        pieces.append(self[start..<endIndex])
+        return pieces
+    }
+
     /// Foundation's `contains(_:)` for a string (canonical equivalence, whole clusters, false for an
     /// empty needle), searched on UTF-8 bytes when both sides are plain.
     func containsText(_ needle: String) -> Bool {

@@ -107,17 +107,36 @@ struct ProjectRegistry {
 
     /// Dice coefficient over character bigrams.
     static func dice(_ a: String, _ b: String) -> Double {
-        func bigrams(_ s: String) -> [String] {
-            let chars = Array(s)
-            return chars.count < 2 ? [s] : (0..<(chars.count - 1)).map { String(chars[$0...($0 + 1)]) }
+        if let left = plainBigrams(a), let right = plainBigrams(b) {
+            return dice(left, right)
         }
-        let left = bigrams(a)
-        var right = bigrams(b)
+        return dice(characterBigrams(a), characterBigrams(b))
+    }
+
+    private static func dice<Gram: Equatable>(_ left: [Gram], _ right: [Gram]) -> Double {
+        var unmatched = right
         var shared = 0
         for gram in left {
-            if let index = right.firstIndex(of: gram) { shared += 1; right.remove(at: index) }
+            if let index = unmatched.firstIndex(of: gram) { shared += 1; unmatched.remove(at: index) }
         }
-        return Double(2 * shared) / Double(left.count + bigrams(b).count)
+        return Double(2 * shared) / Double(left.count + right.count)
+    }
+
+    private static func characterBigrams(_ s: String) -> [String] {
+        let chars = Array(s)
+        return chars.count < 2 ? [s] : (0..<(chars.count - 1)).map { String(chars[$0...($0 + 1)]) }
+    }
+
+    /// Bigrams of a plain name as numbers: its scalars are its Characters and equal only when
+    /// their bytes are. A name shorter than two is one gram of its own, as in `characterBigrams`.
+    private static func plainBigrams(_ s: String) -> [UInt64]? {
+        guard s.utf8.withContiguousStorageIfAvailable(PlainText.isPlain) == true else { return nil }
+        let scalars = s.unicodeScalars.map { UInt64($0.value) }
+        switch scalars.count {
+        case 0: return [1 << 62]
+        case 1: return [1 << 63 | scalars[0]]
+        default: return (0..<(scalars.count - 1)).map { scalars[$0] << 21 | scalars[$0 + 1] }
+        }
     }
 }
 

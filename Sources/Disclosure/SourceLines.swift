@@ -6,8 +6,8 @@ struct SourceLines {
     init(_ text: String) {
         var text = text
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            SourceLines.clean(line.hasSuffix("\r") ? String(line.dropLast()) : String(line))
+        lines = text.pieces(separatedBy: UInt8(ascii: "\n")).map { line in
+            SourceLines.clean(line.utf8.last == UInt8(ascii: "\r") && line.hasSuffix("\r") ? String(line.dropLast()) : String(line))
         }
     }
 

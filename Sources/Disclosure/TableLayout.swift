@@ -132,7 +132,7 @@ enum TableLayout {
         for index in block.body {
             let line = lines[index]
             if line.isEmpty || SourceLines.isDebris(line) { continue }
-            let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map { String($0.trimmingWhitespace) }
+            let cells = line.pieces(separatedBy: UInt8(ascii: "\t")).map { String($0.trimmingWhitespace) }
             guard cells.contains(where: { !$0.isEmpty }) else { continue }
             rows.append(TableRow(cells: cells, lines: (index + 1)...(index + 1)))
         }
