@@ -34,9 +34,8 @@ struct BudgetTableReader {
         return [(name(0), 0..<itemColumns[1]), (name(itemColumns[1]), itemColumns[1]..<header.labels.count)]
     }
 
-    static func read(_ context: TableContext, rows: [TableRow], caption: [(line: Int, text: String)],
+    static func read(_ context: TableContext, header: TableHeader, data: [TableRow], caption: [(line: Int, text: String)],
                      into output: inout ParseOutput) {
-        let (header, data) = TableHeader.split(rows)
         var notes = header.rows
         if let sides = sides(of: header) {
             for side in sides {

@@ -28,11 +28,13 @@ public enum DocumentInfoInference {
             if line.isEmpty { continue }
             // Headings near the top speak for the whole document; later mentions count less.
             let weight = index < 80 ? 3 : 1
-            // Every district's name ends in 区: most lines need no search for the 16 names.
-            if line.containsText("区") {
-                for district in districts where line.containsText(district) {
-                    districtVotes[district, default: 0] += weight
-                }
+            // The line's plainness checked once for the 16 names, and every name ends in 区.
+            let plainlyNamed = line.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
+                guard PlainText.isPlain(bytes) else { return nil }
+                return PlainText.contains("区", in: bytes) ? districts.filter { PlainText.contains($0, in: bytes) } : []
+            }
+            for district in (plainlyNamed ?? nil) ?? districts.filter({ line.containsText($0) }) {
+                districtVotes[district, default: 0] += weight
             }
             if let department = departmentName(in: line) {
                 departmentVotes[department, default: 0] += weight
@@ -59,10 +61,12 @@ public enum DocumentInfoInference {
     static func departmentName(in line: String) -> String? {
         guard let start = line.rangeOfText("北京市") else { return nil }
         var name = ""
+        var count = 0  // name.count, without counting again for every Character
         for ch in line[start.lowerBound...] {
             if ch.isWhitespace || "0123456789，。：:（(、“\"".contains(ch) { break }
             name.append(ch)
-            if name.count > 30 { return nil }
+            count += 1
+            if count > 30 { return nil }
         }
         guard districts.contains(where: { name.hasPrefix("北京市" + $0) }) else { return nil }
         for suffix in ["部门预算", "部门决算", "预算", "决算", "年度", "年"] {

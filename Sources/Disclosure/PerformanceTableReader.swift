@@ -11,9 +11,8 @@ struct PerformanceTableReader {
     /// Department-wide tables name an 活动 and, in some years, a 任务 under it.
     let hasTaskColumn: Bool
 
-    static func read(_ context: TableContext, rows: [TableRow], caption: [(line: Int, text: String)],
+    static func read(_ context: TableContext, header: TableHeader, data: [TableRow], caption: [(line: Int, text: String)],
                      into output: inout ParseOutput) {
-        let (header, data) = TableHeader.split(rows)
         let reader = PerformanceTableReader(context: context, goalColumn: header.column(containing: "绩效目标"),
                                             perProject: header.column(containing: "项目名称") != nil,
                                             hasTaskColumn: header.column(containing: "任务") != nil)

@@ -78,18 +78,23 @@ enum PlainText {
     /// Offset of the first occurrence of `needle` in `haystack` (bytes; nil for an empty needle,
     /// as Foundation finds no empty string).
     static func firstOffset(of needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let first = needle.first, needle.count <= haystack.count else { return nil }
-        let last = haystack.count - needle.count
-        var offset = 0
-        while offset <= last {
-            if haystack[offset] == first {
-                var matched = 1
-                while matched < needle.count && haystack[offset + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return offset }
-            }
-            offset += 1
+        guard let last = needle.last, needle.count <= haystack.count, let base = haystack.baseAddress else { return nil }
+        // memchr for the needle's last byte: in CJK text a lead byte (E4–E9) is everywhere, a last
+        // byte one of 64 values.
+        var end = needle.count - 1
+        while end < haystack.count, let found = memchr(base + end, Int32(last), haystack.count - end) {
+            end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            let start = end + 1 - needle.count
+            if memcmp(base + start, needle.baseAddress!, needle.count) == 0 { return start }
+            end += 1
         }
         return nil
+    }
+
+    /// Whether plain `bytes` contain `needle`, which must be plain too (a literal such as a district name).
+    static func contains(_ needle: String, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var needle = needle
+        return needle.withUTF8 { firstOffset(of: $0, in: bytes) != nil }
     }
 
     enum Compacted {

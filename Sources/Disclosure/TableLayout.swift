@@ -174,7 +174,10 @@ enum TableLayout {
 }
 
 extension StringProtocol {
-    var replacingTabs: String { String(map { $0 == "\t" ? " " : $0 }) }
+    /// A tab is a control character, always a Character of its own, so bytes can be replaced.
+    var replacingTabs: String {
+        String(decoding: utf8.map { $0 == UInt8(ascii: "\t") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+    }
 
     func trimmingCharacters(in set: String) -> String {
         var s = Substring(self)
