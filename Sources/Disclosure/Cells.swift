@@ -63,7 +63,7 @@ enum Cell {
         let compact = text.compacted
         for marker in ["单位：", "单位:", "（", "("] {
             var rest = Substring(compact)
-            while let range = rest.range(of: marker) {
+            while let range = rest.rangeOfText(marker) {
                 let after = rest[range.upperBound...]
                 if after.hasPrefix("万元") { return "万元" }
                 if after.hasPrefix("元") { return "元" }
@@ -117,7 +117,7 @@ enum Cell {
 
     static func indicatorOperator(_ cell: String) -> String? {
         let compact = cell.compacted
-        guard operators.contains(compact) else { return nil }
+        guard !PlainText.isPlain(compact, longerThan: 6), operators.contains(compact) else { return nil }
         switch compact {
         case "＝": return "="
         case "＞": return ">"
@@ -128,7 +128,10 @@ enum Cell {
 
     static let level1Names = ["产出指标", "效益指标", "满意度指标", "成本指标"]
 
-    static func isLevel1(_ cell: String) -> Bool { level1Names.contains(cell.compacted) }
+    static func isLevel1(_ cell: String) -> Bool {
+        let compact = cell.compacted
+        return !PlainText.isPlain(compact, longerThan: 15) && level1Names.contains(compact)
+    }
 
     /// 二级指标 names: 数量指标, 社会效益指标, 服务对象满意度指标, 经济成本指标, 时效成本 …
     static func isLevel2(_ cell: String) -> Bool {

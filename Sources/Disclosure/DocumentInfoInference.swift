@@ -60,20 +60,61 @@ public enum DocumentInfoInference {
     /// `北京市西城区人民政府办公室` from a line that names it at its start.
     static func departmentName(in line: String) -> String? {
         guard let start = line.rangeOfText("北京市") else { return nil }
-        var name = ""
-        var count = 0  // name.count, without counting again for every Character
-        for ch in line[start.lowerBound...] {
-            if ch.isWhitespace || "0123456789，。：:（(、“\"".contains(ch) { break }
-            name.append(ch)
-            count += 1
-            if count > 30 { return nil }
+        let run: NameRun
+        switch plainNameRun(line[start.lowerBound...]) {
+        case .notPlain: run = nameRun(line[start.lowerBound...])
+        case let decided: run = decided
         }
-        guard districts.contains(where: { name.hasPrefix("北京市" + $0) }) else { return nil }
+        guard case .name(var name) = run else { return nil }
+        guard cityDistricts.contains(where: { name.hasPrefix($0) }) else { return nil }
         for suffix in ["部门预算", "部门决算", "预算", "决算", "年度", "年"] {
             if let r = name.rangeOfText(suffix) { name = String(name[..<r.lowerBound]) }
         }
-        guard name.count > 6, districts.allSatisfy({ "北京市" + $0 != name }) else { return nil }
+        guard name.count > 6, !cityDistricts.contains(name) else { return nil }
         return name
+    }
+
+    /// `北京市东城区` …
+    private static let cityDistricts = districts.map { "北京市" + $0 }
+
+    private enum NameRun {
+        case name(String)
+        case tooLong
+        case notPlain
+    }
+
+    private static let nameStops: [Character] = Array("0123456789，。：:（(、“\"")
+
+    /// The Characters up to whitespace, a digit or punctuation; too long past 30.
+    private static func nameRun(_ text: Substring) -> NameRun {
+        var name = ""
+        var count = 0  // name.count, without counting again for every Character
+        for ch in text {
+            if ch.isWhitespace || nameStops.contains(ch) { break }
+            name.append(ch)
+            count += 1
+            if count > 30 { return .tooLong }
+        }
+        return .name(name)
+    }
+
+    /// `nameRun` on the scalars of plain text, which are its Characters.
+    private static func plainNameRun(_ text: Substring) -> NameRun {
+        let stops = nameStops.map { $0.unicodeScalars.first!.value }
+        let run = text.utf8.withContiguousStorageIfAvailable { bytes -> NameRun in
+            guard PlainText.isPlain(bytes) else { return .notPlain }
+            var end = 0
+            var count = 0
+            while end < bytes.count {
+                let (value, length) = PlainText.scalar(at: end, in: bytes)
+                if PlainText.isWhitespace(plain: value) || stops.contains(value) { break }
+                end += length
+                count += 1
+                if count > 30 { return .tooLong }
+            }
+            return .name(String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self))
+        }
+        return run ?? .notPlain
     }
 
     /// Years written as `2023年` or `2023 年` (four digits from 2000 to 2099).

@@ -91,6 +91,18 @@ enum PlainText {
         return nil
     }
 
+    static func isPlain(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable(isPlain) == true
+    }
+
+    /// Whether `text` is plain and longer than `count` bytes, so that it equals (`==`, canonical
+    /// equivalence) no NFC string of `count` bytes or fewer, such as a plain one or the literals
+    /// compared with: plain text is in NFC (no decompositions, nothing that composes), and two NFC
+    /// strings are equal only when their bytes are. Saves hashing or comparing by Unicode rules.
+    static func isPlain(_ text: String, longerThan count: Int) -> Bool {
+        text.utf8.count > count && isPlain(text)
+    }
+
     /// Whether plain `bytes` contain `needle`, which must be plain too (a literal such as a district name).
     static func contains(_ needle: String, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var needle = needle

@@ -130,7 +130,7 @@ struct ProjectRegistry {
     /// Bigrams of a plain name as numbers: its scalars are its Characters and equal only when
     /// their bytes are. A name shorter than two is one gram of its own, as in `characterBigrams`.
     private static func plainBigrams(_ s: String) -> [UInt64]? {
-        guard s.utf8.withContiguousStorageIfAvailable(PlainText.isPlain) == true else { return nil }
+        guard PlainText.isPlain(s) else { return nil }
         let scalars = s.unicodeScalars.map { UInt64($0.value) }
         switch scalars.count {
         case 0: return [1 << 62]

@@ -195,6 +195,9 @@ enum Wrapped {
     /// becomes one space between two ASCII words and nothing elsewhere.
     private static func plainNormalizedSpaces(_ bytes: UnsafeBufferPointer<UInt8>) -> PlainText.Compacted {
         guard PlainText.isPlain(bytes) else { return .notPlain }
+        guard bytes.contains(where: { $0 <= 0x20 || $0 == 0xC2 || $0 == 0xE3 }) else {
+            return .unchanged  // no whitespace: ASCII ones, U+00A0 (C2 A0) and U+3000 (E3 80 80)
+        }
         func isWord(_ byte: UInt8) -> Bool {  // `isWord` of an ASCII Character
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

@@ -23,6 +23,16 @@ import Testing
         #expect(failures.isEmpty, "not plain: \(failures.prefix(20))")
     }
 
+    /// `PlainText.isPlain(_:longerThan:)` stands in for comparing with these: they must be in NFC.
+    @Test func literalsComparedByLengthAreNFC() {
+        for literal in Array(Cell.operators) + Cell.level1Names {
+            #expect(literal.precomposedStringWithCanonicalMapping.utf8.elementsEqual(literal.utf8))
+        }
+        for scalar in Self.plainScalars where !String(scalar).precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual([scalar]) {
+            Issue.record("plain but not NFC: \(String(scalar.value, radix: 16))")
+        }
+    }
+
     /// Text the fast paths must refuse or get right: combining marks, a compatibility ideograph
     /// (U+F967 is canonically 不), CR LF, a no-break and an ideographic space, ≠ (= and a mark).
     static let tricky = [
@@ -91,4 +101,86 @@ import Testing
             #expect(normalized.utf8.elementsEqual(referenceNormalizeSpaces(text).utf8), "\(text.debugDescription)")
         }
     }
+
+    @Test func cellsAndNamesAgreeWithCharacterLevel() {
+        func referenceNumber(_ cell: String) -> Double? {
+            var digits = ""
+            var sawDigit = false
+            var sawPoint = false
+            for ch in cell where !ch.isWhitespace && ch != "," {
+                if ch.isASCII && ch.isNumber {
+                    sawDigit = true
+                } else if ch == "." && !sawPoint {
+                    sawPoint = true
+                } else if ch == "-" && digits.isEmpty {
+                } else {
+                    return nil
+                }
+                digits.append(ch)
+            }
+            guard sawDigit, digits.last != "." else { return nil }
+            return Double(digits)
+        }
+        func referenceBigrams(_ s: String) -> [String] {
+            let chars = Array(s)
+            return chars.count < 2 ? [s] : (0..<(chars.count - 1)).map { String(chars[$0...($0 + 1)]) }
+        }
+        func referenceDice(_ a: String, _ b: String) -> Double {
+            let left = referenceBigrams(a)
+            var right = referenceBigrams(b)
+            var shared = 0
+            for gram in left {
+                if let index = right.firstIndex(of: gram) { shared += 1; right.remove(at: index) }
+            }
+            return Double(2 * shared) / Double(left.count + referenceBigrams(b).count)
+        }
+        let numbers = ["188. 886000", "1, 546. 1 90000", "-3.5", "1.", "-", "1\u{301}", "１", "12 万", "\u{3000}7\u{A0}", "1.2.3"]
+        let codes = ["2010301-行政运行", "299001 -北京市", "11010222T000000417336-名称", "31－部门项目", "a-b", "2\u{301}-x", "-", "1-"]
+        for text in Self.samples + numbers + codes {
+            #expect(Cell.number(text) == referenceNumber(text), "\(text.debugDescription)")
+            let dash = text.firstIndex { $0 == "-" || $0 == "－" }
+            let code = dash.flatMap { dash -> (String, String)? in
+                let code = text[..<dash].compacted
+                guard code.count >= 2, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isUppercase) }),
+                      code.first!.isNumber else { return nil }
+                return (code, Wrapped.normalizeSpaces(String(text[text.index(after: dash)...].trimmingWhitespace)))
+            }
+            #expect(Cell.code(text)?.code == code?.0 && Cell.code(text)?.name == code?.1, "\(text.debugDescription)")
+            #expect(text.pieces(separatedBy: UInt8(ascii: "\t")) == text.split(separator: "\t", omittingEmptySubsequences: false))
+            #expect(text.pieces(separatedBy: UInt8(ascii: "\n")) == text.split(separator: "\n", omittingEmptySubsequences: false))
+            #expect(text.replacingTabs.utf8.elementsEqual(String(text.map { $0 == "\t" ? " " : $0 }).utf8))
+        }
+        let names = ["一窗式服务", "窗口式服务", "业务咨询", "业咨询", "a", "", "不", "\u{F967}", "e\u{301}x", "éx", "区区区"]
+        for a in names {
+            for b in names {
+                #expect(ProjectRegistry.dice(a, b) == referenceDice(a, b), "\(a) \(b)")
+            }
+        }
+    }
+
+    @Test func departmentNamesAgreeWithCharacterLevel() {
+        func reference(_ line: String) -> String? {
+            let districts = DocumentInfoInference.districts
+            guard let start = line.range(of: "北京市") else { return nil }
+            var name = ""
+            for ch in line[start.lowerBound...] {
+                if ch.isWhitespace || "0123456789，。：:（(、“\"".contains(ch) { break }
+                name.append(ch)
+                if name.count > 30 { return nil }
+            }
+            guard districts.contains(where: { name.hasPrefix("北京市" + $0) }) else { return nil }
+            for suffix in ["部门预算", "部门决算", "预算", "决算", "年度", "年"] {
+                if let r = name.range(of: suffix) { name = String(name[..<r.lowerBound]) }
+            }
+            guard name.count > 6, districts.allSatisfy({ "北京市" + $0 != name }) else { return nil }
+            return name
+        }
+        let lines = Self.samples + ["北京市西城区政务服务管理局2022年部门预算", "关于北京市朝阳区 人民政府", "北京市西城区",
+                                    "北京市西城区人民政府办公室\u{301}（", "北京市丰台区" + String(repeating: "很", count: 30),
+                                    "北京市\u{F967}城区办公室", "北京市海淀区“数据”局"]
+        for line in lines {
+            #expect(DocumentInfoInference.departmentName(in: line) == reference(line), "\(line.debugDescription)")
+        }
+    }
 }
+
