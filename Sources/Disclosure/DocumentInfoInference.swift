@@ -28,12 +28,10 @@ public enum DocumentInfoInference {
             if line.isEmpty { continue }
             // Headings near the top speak for the whole document; later mentions count less.
             let weight = index < 80 ? 3 : 1
-            // The line's plainness checked once for the 16 names, and every name ends in 区.
-            let plainlyNamed = line.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
-                guard PlainText.isPlain(bytes) else { return nil }
-                return PlainText.contains("区", in: bytes) ? districts.filter { PlainText.contains($0, in: bytes) } : []
-            }
-            for district in (plainlyNamed ?? nil) ?? districts.filter({ line.containsText($0) }) {
+            let mentions = plainMentions(in: line) ?? Mentions(
+                districts: districts.filter { line.containsText($0) }, final: line.containsText("决算"),
+                budget: line.containsText("预算") && !line.containsText("年初预算"))
+            for district in mentions.districts {
                 districtVotes[district, default: 0] += weight
             }
             if let department = departmentName(in: line) {
@@ -42,8 +40,8 @@ public enum DocumentInfoInference {
             for year in yearsBeforeNianDu(in: line) {
                 yearVotes[year, default: 0] += weight
             }
-            if line.containsText("决算") { finalVotes += weight }
-            if line.containsText("预算") && !line.containsText("年初预算") { budgetVotes += weight }
+            if mentions.final { finalVotes += weight }
+            if mentions.budget { budgetVotes += weight }
         }
         info.district = districtVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
         info.year = yearVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
@@ -55,6 +53,25 @@ public enum DocumentInfoInference {
             info.district = districts.first { department.containsText($0) }
         }
         return info
+    }
+
+    private struct Mentions {
+        var districts: [String]
+        var final: Bool
+        var budget: Bool
+    }
+
+    /// The searches of `infer` on a plain line's bytes, its plainness checked once; nil for a line
+    /// that is not plain. Every district's name ends in 区: most lines need no search for the 16.
+    private static func plainMentions(in line: String) -> Mentions? {
+        let mentions = line.utf8.withContiguousStorageIfAvailable { bytes -> Mentions? in
+            guard PlainText.isPlain(bytes) else { return nil }
+            return Mentions(
+                districts: PlainText.contains("区", in: bytes) ? districts.filter { PlainText.contains($0, in: bytes) } : [],
+                final: PlainText.contains("决算", in: bytes),
+                budget: PlainText.contains("预算", in: bytes) && !PlainText.contains("年初预算", in: bytes))
+        }
+        return mentions ?? nil
     }
 
     /// `北京市西城区人民政府办公室` from a line that names it at its start.

@@ -170,20 +170,32 @@ extension StringProtocol {
     /// control characters, Characters of their own, except LF after CR, where neither splits.
     func pieces(separatedBy separator: UInt8) -> [SubSequence] {
         precondition(separator == UInt8(ascii: "\t") || separator == UInt8(ascii: "\n"))
+        func separatorOffsets(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
+            bytes.indices.filter { offset in
+                bytes[offset] == separator
+                    && !(separator == UInt8(ascii: "\n") && offset > 0 && bytes[offset - 1] == UInt8(ascii: "\r"))
+            }
+        }
+        let ends = utf8.withContiguousStorageIfAvailable(separatorOffsets)
+            ?? Array(utf8).withUnsafeBufferPointer(separatorOffsets)
         var pieces: [SubSequence] = []
         var start = startIndex
-        var previous: UInt8 = 0
-        for index in utf8.indices {
-            let byte = utf8[index]
-            if byte == separator && !(separator == UInt8(ascii: "\n") && previous == UInt8(ascii: "\r")) {
-                pieces.append(self[start..<index])
-                start = utf8.index(after: index)
-            }
-            previous = byte
+        for end in ends {
+            let separatorIndex = utf8.index(utf8.startIndex, offsetBy: end)
+            pieces.append(self[start..<separatorIndex])
+            start = utf8.index(after: separatorIndex)
         }
         pieces.append(self[start..<endIndex])
         return pieces
     }
+
+    /// `containsText("\t")`, most often answered by the bytes alone: nothing but a tab is
+    /// canonically equivalent to a tab.
+    var containsTab: Bool { utf8.contains(UInt8(ascii: "\t")) && containsText("\t") }
+
+    /// `count <= limit` without counting (grapheme breaking) past the limit; by byte count when
+    /// that is enough, as no Character is shorter than a byte.
+    func hasAtMost(_ limit: Int) -> Bool { utf8.count <= limit || dropFirst(limit).isEmpty }
 
     /// Foundation's `contains(_:)` for a string (canonical equivalence, whole clusters, false for an
     /// empty needle), searched on UTF-8 bytes when both sides are plain.

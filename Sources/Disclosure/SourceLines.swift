@@ -16,7 +16,7 @@ struct SourceLines {
     static func clean(_ line: String) -> String {
         // Without a `<` the tag loop below copies the line unchanged.
         var out = line.utf8.contains(UInt8(ascii: "<")) ? withoutTags(line) : line
-        if out.containsText("\t") {
+        if out.containsTab {
             // Only a last byte of space or CR can end the line in a " " or "\r" Character.
             if let last = out.utf8.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\r") {
                 while let last = out.last, last == " " || last == "\r" { out.removeLast() }
@@ -107,7 +107,7 @@ enum Heading {
     /// The depth of a heading line (0 = 第一部分, 1 = 一、, 2 = （一）, 3 = 1、, 4 = （1）), or nil
     /// when the line is body text.
     static func level(of line: String) -> Int? {
-        guard line.count <= 36, !line.containsText("。"), !line.containsText("，"), !line.containsText("\t") else { return nil }
+        guard line.hasAtMost(36), !line.containsText("。"), !line.containsText("，"), !line.containsTab else { return nil }
         let chars = Array(line)
         if chars.first == "第", let part = line.firstIndex(of: "部"),
            line[line.index(after: line.startIndex)..<part].allSatisfy({ chineseNumerals.contains($0) }),

@@ -25,13 +25,13 @@ enum TableLayout {
         var blocks: [TableBlock] = []
         var index = 0
         while index < lines.count {
-            guard lines[index].containsText("\t") else { index += 1; continue }
+            guard lines[index].containsTab else { index += 1; continue }
             let end = bodyEnd(from: index, in: lines)
             let floor = blocks.last.map { $0.body.upperBound + 1 } ?? 0
             let caption = captionLines(above: index, floor: floor, in: lines)
             let captionText = caption.map { lines[$0] }
-            let tabbed = lines[index...end].filter { $0.containsText("\t") }
-            let oneCell = tabbed.filter { $0.first == "\t" && $0.dropFirst().containsText("\t") == false }.count * 5 >= tabbed.count * 4
+            let tabbed = lines[index...end].filter { $0.containsTab }
+            let oneCell = tabbed.filter { $0.first == "\t" && $0.dropFirst().containsTab == false }.count * 5 >= tabbed.count * 4
             let headerText = lines[index...min(end, index + 8)].joined(separator: " ")
             blocks.append(TableBlock(
                 captionLines: caption, body: index...end, title: title(from: captionText),
@@ -49,7 +49,7 @@ enum TableLayout {
         var index = start + 1
         while index < lines.count {
             let line = lines[index]
-            if line.containsText("\t") {
+            if line.containsTab {
                 end = index
             } else if !line.isEmpty && !SourceLines.isDebris(line) {
                 if isCaptionLike(line) || !tabRowFollows(index, in: lines) { break }
@@ -62,7 +62,7 @@ enum TableLayout {
     private static func tabRowFollows(_ index: Int, in lines: [String]) -> Bool {
         var seen = 0
         for line in lines[(index + 1)...] where !line.isEmpty {
-            if line.containsText("\t") { return true }
+            if line.containsTab { return true }
             if isCaptionLike(line) || Heading.level(of: line) != nil { return false }
             seen += 1
             if seen == 3 { return false }
@@ -85,7 +85,7 @@ enum TableLayout {
 
     /// Table numbers and titles (`表一：`, `预算01表 收支总表`, `…情况表`), units and the year line.
     static func isCaptionLike(_ line: String) -> Bool {
-        guard !line.containsText("\t"), !line.isEmpty, line.count <= 60, !line.containsText("。"),
+        guard !line.containsTab, !line.isEmpty, line.hasAtMost(60), !line.containsText("。"),
               Heading.level(of: line) == nil else { return false }
         let compact = line.compacted
         if compact.hasSuffix("表") || compact.hasPrefix("表") || (compact.hasPrefix("预算") && compact.containsText("表")) {
