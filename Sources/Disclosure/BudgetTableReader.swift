@@ -98,7 +98,7 @@ struct BudgetTableReader {
     private func isTotal(_ row: TableRow) -> Bool {
         row.cells.contains { cell in
             let compact = cell.compacted
-            return (compact.hasSuffix("合计") || compact.hasSuffix("总计")) && compact.count <= 8
+            return (compact.hasSuffixText("合计") || compact.hasSuffixText("总计")) && compact.hasAtMost(8)
         }
     }
 

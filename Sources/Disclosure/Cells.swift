@@ -84,10 +84,12 @@ enum Cell {
         return (code, name)
     }
 
-    /// The first `-` or `－` Character; found on bytes when the cell is plain.
+    /// The first `-` or `－` Character; found on bytes when the cell is plain. Neither has a
+    /// canonical equivalent, so a cell without their bytes has neither.
     private static func firstDash(in cell: String) -> String.Index? {
         var cell = cell
         let offset: Int?? = cell.withUTF8 { bytes in
+            guard bytes.contains(UInt8(ascii: "-")) || PlainText.contains("－", in: bytes) else { return .some(nil) }
             guard PlainText.isPlain(bytes) else { return nil }
             var index = 0
             while index < bytes.count {

@@ -189,13 +189,34 @@ extension StringProtocol {
         return pieces
     }
 
+    /// Whether the UTF-8 contains `byte`, by memchr.
+    func containsByte(_ byte: UInt8) -> Bool {
+        utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.baseAddress.map { memchr($0, Int32(byte), bytes.count) != nil } ?? false
+        } ?? utf8.contains(byte)
+    }
+
     /// `containsText("\t")`, most often answered by the bytes alone: nothing but a tab is
     /// canonically equivalent to a tab.
-    var containsTab: Bool { utf8.contains(UInt8(ascii: "\t")) && containsText("\t") }
+    var containsTab: Bool { containsByte(UInt8(ascii: "\t")) && containsText("\t") }
 
-    /// `count <= limit` without counting (grapheme breaking) past the limit; by byte count when
-    /// that is enough, as no Character is shorter than a byte.
-    func hasAtMost(_ limit: Int) -> Bool { utf8.count <= limit || dropFirst(limit).isEmpty }
+    /// `count <= limit` without grapheme breaking: true when there are no more scalars than that
+    /// (a Character has at least one), false when the first `limit + 1` scalars are plain (each
+    /// starts a Character of its own); otherwise the Characters are counted up to the limit.
+    func hasAtMost(_ limit: Int) -> Bool {
+        if utf8.count <= limit { return true }
+        let decided = utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+            var index = 0
+            for _ in 0...limit {
+                guard index < bytes.count else { return true }
+                let (value, length) = PlainText.scalar(at: index, in: bytes)
+                guard PlainText.isPlain(value) else { return nil }
+                index += length
+            }
+            return false
+        }
+        return (decided ?? nil) ?? dropFirst(limit).isEmpty
+    }
 
     /// Foundation's `contains(_:)` for a string (canonical equivalence, whole clusters, false for an
     /// empty needle), searched on UTF-8 bytes when both sides are plain.
@@ -209,6 +230,20 @@ extension StringProtocol {
         }
         if let fast, let fast { return fast }
         return range(of: needle) != nil
+    }
+
+    /// `hasSuffix(_:)` for a plain suffix, by bytes when the text is plain too: then both are
+    /// Characters of one scalar each, equal only when the scalars are.
+    func hasSuffixText(_ suffix: String) -> Bool {
+        let fast: Bool?? = utf8.withContiguousStorageIfAvailable { bytes in
+            var suffix = suffix
+            return suffix.withUTF8 { suffix -> Bool? in
+                guard PlainText.isPlain(bytes), PlainText.isPlain(suffix) else { return nil }
+                return suffix.count <= bytes.count && bytes.suffix(suffix.count).elementsEqual(suffix)
+            }
+        }
+        if let fast, let fast { return fast }
+        return String(self).hasSuffix(suffix)
     }
 
     /// Foundation's `range(of:)` for a string, found on UTF-8 bytes when both sides are plain.

@@ -88,7 +88,7 @@ struct ProjectRegistry {
             var fields = project.fields
             fields["tables"] = ([project.table] + project.otherTables).distinct.joined(separator: "；")
             if aliases[index].count > 1 { fields["aliases"] = aliases[index].dropFirst().joined(separator: "；") }
-            return Record(type: .project, title: project.name!, text: project.texts.distinct.joined(separator: "\n"),
+            return Record(type: .project, title: project.name!, text: project.texts.distinctTexts.joined(separator: "\n"),
                           section: project.section, table: project.table,
                           firstLine: project.lines.lowerBound, lastLine: project.lines.upperBound,
                           codes: project.codes.distinct, amounts: project.amounts,
@@ -152,6 +152,27 @@ extension ProjectDraft {
         texts += other.texts
         indicators += other.indicators
         extend(to: other.lines)
+    }
+}
+
+extension Array where Element == String {
+    /// `distinct` without hashing by Unicode rules (normalising every text) when all texts are
+    /// plain: then equal texts are equal bytes.
+    var distinctTexts: [String] {
+        guard allSatisfy(PlainText.isPlain) else { return distinct }
+        var seen = Set<PlainKey>()
+        return filter { seen.insert(PlainKey(text: $0)).inserted }
+    }
+
+    private struct PlainKey: Hashable {
+        let text: String
+
+        static func == (a: PlainKey, b: PlainKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 }
 

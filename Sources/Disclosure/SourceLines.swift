@@ -15,7 +15,7 @@ struct SourceLines {
     /// surrounding blanks. Lines with tabs keep their tabs: every tab separates a table cell.
     static func clean(_ line: String) -> String {
         // Without a `<` the tag loop below copies the line unchanged.
-        var out = line.utf8.contains(UInt8(ascii: "<")) ? withoutTags(line) : line
+        var out = line.containsByte(UInt8(ascii: "<")) ? withoutTags(line) : line
         if out.containsTab {
             // Only a last byte of space or CR can end the line in a " " or "\r" Character.
             if let last = out.utf8.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\r") {
@@ -59,37 +59,40 @@ struct SourceLines {
     static func mayChangeWhenCleanedAgain(_ line: String) -> Bool {
         guard let first = line.utf8.first else { return false }
         return first == UInt8(ascii: "#") || first == UInt8(ascii: "-") || first == UInt8(ascii: "*")
-            || line.utf8.contains(UInt8(ascii: "<"))
+            || line.containsByte(UInt8(ascii: "<"))
     }
 
     /// `[illegible]` markers and `--|--` separators: PDF debris that carries no content.
     static func isDebris(_ line: String) -> Bool {
-        // Most lines start with text: decided by their first plain non-space scalar. A plain
-        // scalar is a Character of its own, so it is the compacted line's first Character too.
-        var bytes = line.utf8.makeIterator()
-        var sawDash = false
-        var sawDoubleDash = false
-        var sawContent = false
-        while let byte = bytes.next() {
-            switch byte {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"):
-                continue
-            case UInt8(ascii: "-"):
-                sawDoubleDash = sawDoubleDash || sawDash
-                sawDash = true
+        // Most lines start with text: decided by their first plain scalar that is neither space
+        // nor debris. Its Character (it starts one) is then the compacted line's first
+        // non-debris Character, whatever follows.
+        let decided = line.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+            var sawDash = false
+            var sawDoubleDash = false
+            var sawContent = false
+            var index = 0
+            while index < bytes.count {
+                let (value, length) = PlainText.scalar(at: index, in: bytes)
+                index += length
+                guard PlainText.isPlain(value) else { return nil }
+                if PlainText.isWhitespace(plain: value) { continue }
+                switch value {
+                case UInt32(UInt8(ascii: "-")):
+                    sawDoubleDash = sawDoubleDash || sawDash
+                    sawDash = true
+                case UInt32(UInt8(ascii: "|")), UInt32(UInt8(ascii: ":")):
+                    sawDash = false
+                case UInt32(UInt8(ascii: "[")):
+                    return nil  // perhaps `[illegible]`
+                default:
+                    return false
+                }
                 sawContent = true
-            case UInt8(ascii: "|"), UInt8(ascii: ":"):
-                sawDash = false
-                sawContent = true
-            case 0x21..<0x7F where byte != UInt8(ascii: "["):
-                return false
-            case 0xE4...0xE9:
-                return false  // a CJK ideograph (U+4000–U+9FFF), plain
-            default:
-                return slowIsDebris(line)  // `[illegible]`, other whitespace, other scalars
             }
+            return sawContent && sawDoubleDash
         }
-        return sawContent && sawDoubleDash
+        return (decided ?? nil) ?? slowIsDebris(line)
     }
 
     private static func slowIsDebris(_ line: String) -> Bool {

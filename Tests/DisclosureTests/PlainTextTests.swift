@@ -182,5 +182,18 @@ import Testing
             #expect(DocumentInfoInference.departmentName(in: line) == reference(line), "\(line.debugDescription)")
         }
     }
+
+    @Test func suffixesCountsAndDistinctTextsAgreeWithCharacterLevel() {
+        let samples = Self.samples + ["合计", "本年合计", "合\u{301}计", "合计\u{301}", "总计 ", "“（一）数量指标”", "①②③"]
+        for text in samples {
+            #expect(text.hasSuffixText("合计") == text.hasSuffix("合计"), "\(text.debugDescription)")
+            for limit in [0, 1, 8, 19, 36, 60] {
+                #expect(text.hasAtMost(limit) == (text.count <= limit), "\(text.debugDescription) \(limit)")
+            }
+        }
+        let texts = ["a", "表", "a", "\u{F967}", "不", "e\u{301}", "é", "表", "b"]
+        #expect(texts.distinctTexts == texts.distinct)
+        #expect(Array(texts.prefix(3)).distinctTexts == ["a", "表"])
+    }
 }
 
