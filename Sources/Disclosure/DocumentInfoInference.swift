@@ -77,11 +77,8 @@ public enum DocumentInfoInference {
     /// `北京市西城区人民政府办公室` from a line that names it at its start.
     static func departmentName(in line: String) -> String? {
         guard let start = line.rangeOfText("北京市") else { return nil }
-        let run: NameRun
-        switch plainNameRun(line[start.lowerBound...]) {
-        case .notPlain: run = nameRun(line[start.lowerBound...])
-        case let decided: run = decided
-        }
+        var run = plainNameRun(line[start.lowerBound...])
+        if case .notPlain = run { run = nameRun(line[start.lowerBound...]) }
         guard case .name(var name) = run else { return nil }
         guard cityDistricts.contains(where: { name.hasPrefix($0) }) else { return nil }
         for suffix in ["部门预算", "部门决算", "预算", "决算", "年度", "年"] {

@@ -109,13 +109,15 @@ enum PlainText {
         return needle.withUTF8 { firstOffset(of: $0, in: bytes) != nil }
     }
 
-    enum Compacted {
+    /// A fast path's new text, or why there is none.
+    enum Rewrite {
         case notPlain
         case unchanged
-        case compacted(String)
+        case rewritten(String)
     }
 
-    static func compacted(_ bytes: UnsafeBufferPointer<UInt8>) -> Compacted {
+    /// The text without whitespace.
+    static func compacted(_ bytes: UnsafeBufferPointer<UInt8>) -> Rewrite {
         guard isPlain(bytes) else { return .notPlain }
         var hasWhitespace = false
         forEachScalar(bytes) { value, _, _ in
@@ -130,7 +132,7 @@ enum PlainText {
             }
             return count
         }
-        return .compacted(kept)
+        return .rewritten(kept)
     }
 
     /// Byte offsets of the text without leading and trailing whitespace, or nil when a scalar at
@@ -218,46 +220,43 @@ extension StringProtocol {
         return (decided ?? nil) ?? dropFirst(limit).isEmpty
     }
 
+    /// `body` on the UTF-8 of the text and of `other`, or nil when either is not plain.
+    private func withPlainBytes<Result>(
+        and other: String, _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result? {
+        let result = utf8.withContiguousStorageIfAvailable { bytes -> Result? in
+            var other = other
+            return other.withUTF8 { otherBytes in
+                PlainText.isPlain(bytes) && PlainText.isPlain(otherBytes) ? body(bytes, otherBytes) : nil
+            }
+        }
+        return result ?? nil
+    }
+
     /// Foundation's `contains(_:)` for a string (canonical equivalence, whole clusters, false for an
     /// empty needle), searched on UTF-8 bytes when both sides are plain.
     func containsText(_ needle: String) -> Bool {
-        let fast: Bool?? = utf8.withContiguousStorageIfAvailable { haystack in
-            var needle = needle
-            return needle.withUTF8 { needle -> Bool? in
-                guard PlainText.isPlain(haystack), PlainText.isPlain(needle) else { return nil }
-                return PlainText.firstOffset(of: needle, in: haystack) != nil
-            }
-        }
-        if let fast, let fast { return fast }
-        return range(of: needle) != nil
-    }
-
-    /// `hasSuffix(_:)` for a plain suffix, by bytes when the text is plain too: then both are
-    /// Characters of one scalar each, equal only when the scalars are.
-    func hasSuffixText(_ suffix: String) -> Bool {
-        let fast: Bool?? = utf8.withContiguousStorageIfAvailable { bytes in
-            var suffix = suffix
-            return suffix.withUTF8 { suffix -> Bool? in
-                guard PlainText.isPlain(bytes), PlainText.isPlain(suffix) else { return nil }
-                return suffix.count <= bytes.count && bytes.suffix(suffix.count).elementsEqual(suffix)
-            }
-        }
-        if let fast, let fast { return fast }
-        return String(self).hasSuffix(suffix)
+        withPlainBytes(and: needle) { PlainText.firstOffset(of: $1, in: $0) != nil } ?? (range(of: needle) != nil)
     }
 
     /// Foundation's `range(of:)` for a string, found on UTF-8 bytes when both sides are plain.
     func rangeOfText(_ needle: String) -> Range<Index>? {
-        let fast: Int??? = utf8.withContiguousStorageIfAvailable { haystack in
-            var needle = needle
-            return needle.withUTF8 { needle -> Int?? in
-                guard PlainText.isPlain(haystack), PlainText.isPlain(needle) else { return nil }
-                return .some(PlainText.firstOffset(of: needle, in: haystack))
-            }
+        switch withPlainBytes(and: needle, { PlainText.firstOffset(of: $1, in: $0) }) {
+        case nil:
+            return range(of: needle)  // not plain
+        case .some(nil):
+            return nil
+        case .some(let offset?):
+            let lower = utf8.index(utf8.startIndex, offsetBy: offset)
+            return lower..<utf8.index(lower, offsetBy: needle.utf8.count)
         }
-        guard let fast, let fast else { return range(of: needle) }
-        guard let offset = fast else { return nil }
-        let lower = utf8.index(utf8.startIndex, offsetBy: offset)
-        return lower..<utf8.index(lower, offsetBy: needle.utf8.count)
+    }
+
+    /// `hasSuffix(_:)`, by bytes when the text and the suffix are plain: then their Characters
+    /// are scalars, equal only when their bytes are.
+    func hasSuffixText(_ suffix: String) -> Bool {
+        withPlainBytes(and: suffix) { bytes, suffix in
+            suffix.count <= bytes.count && bytes.suffix(suffix.count).elementsEqual(suffix)
+        } ?? String(self).hasSuffix(suffix)
     }
 }

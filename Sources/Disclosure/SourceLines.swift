@@ -7,7 +7,9 @@ struct SourceLines {
         var text = text
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         lines = text.pieces(separatedBy: UInt8(ascii: "\n")).map { line in
-            SourceLines.clean(line.utf8.last == UInt8(ascii: "\r") && line.hasSuffix("\r") ? String(line.dropLast()) : String(line))
+            // The byte test first: a line can only end in a CR Character if it ends in a CR byte.
+            let endsInCR = line.utf8.last == UInt8(ascii: "\r") && line.hasSuffix("\r")
+            return SourceLines.clean(endsInCR ? String(line.dropLast()) : String(line))
         }
     }
 
@@ -24,6 +26,9 @@ struct SourceLines {
             return out
         }
         var trimmed = Substring(out).trimmingWhitespace
+        // A markdown marker's first byte decides whether to look further.
+        guard let first = trimmed.utf8.first, first == UInt8(ascii: "#") || first == UInt8(ascii: "-")
+                || first == UInt8(ascii: "*") else { return String(trimmed) }
         if trimmed.hasPrefix("#") {
             trimmed = trimmed.drop { $0 == "#" }.trimmingWhitespace
         } else if trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ") {
@@ -150,7 +155,7 @@ extension StringProtocol {
     var compacted: String {
         switch utf8.withContiguousStorageIfAvailable(PlainText.compacted) {
         case .unchanged: return String(self)
-        case .compacted(let text): return text
+        case .rewritten(let text): return text
         case .notPlain, nil: return String(filter { !$0.isWhitespace })
         }
     }
@@ -175,7 +180,7 @@ enum Wrapped {
         var text = text
         switch text.withUTF8(plainNormalizedSpaces) {
         case .unchanged: return text
-        case .compacted(let normalized): return normalized
+        case .rewritten(let normalized): return normalized
         case .notPlain: break
         }
         let chars = Array(text)
@@ -196,7 +201,7 @@ enum Wrapped {
 
     /// `normalizeSpaces` for plain text, where every scalar is a Character: a run of whitespace
     /// becomes one space between two ASCII words and nothing elsewhere.
-    private static func plainNormalizedSpaces(_ bytes: UnsafeBufferPointer<UInt8>) -> PlainText.Compacted {
+    private static func plainNormalizedSpaces(_ bytes: UnsafeBufferPointer<UInt8>) -> PlainText.Rewrite {
         guard PlainText.isPlain(bytes) else { return .notPlain }
         guard bytes.contains(where: { $0 <= 0x20 || $0 == 0xC2 || $0 == 0xE3 }) else {
             return .unchanged  // no whitespace: ASCII ones, U+00A0 (C2 A0) and U+3000 (E3 80 80)
@@ -231,7 +236,7 @@ enum Wrapped {
             }
             index = next
         }
-        return changed ? .compacted(String(decoding: out, as: UTF8.self)) : .unchanged
+        return changed ? .rewritten(String(decoding: out, as: UTF8.self)) : .unchanged
     }
 
     private static func isWord(_ ch: Character) -> Bool {
