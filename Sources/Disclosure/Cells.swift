@@ -78,8 +78,10 @@ enum Cell {
     static func code(_ cell: String) -> (code: String, name: String)? {
         guard let dash = firstDash(in: cell) else { return nil }
         let code = cell[..<dash].compacted
-        guard code.count >= 2, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isUppercase) }),
-              code.first!.isNumber else { return nil }
+        // ASCII digits and capitals, the first a digit. On bytes: every byte of a Character that is
+        // not one scalar, or not ASCII, fails the test.
+        guard code.utf8.count >= 2, code.utf8.allSatisfy({ isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }),
+              isDigit(code.utf8.first!) else { return nil }
         let name = Wrapped.normalizeSpaces(String(cell[cell.index(after: dash)...].trimmingWhitespace))
         return (code, name)
     }
@@ -106,14 +108,16 @@ enum Cell {
     /// The scheme a code belongs to judging by its shape: 3/5/7 digits starting with 2 are functional
     /// (类/款/项), 5 digits starting with 5 or 3 are government / department economic codes.
     static func scheme(ofCode code: String) -> CodeScheme? {
-        guard code.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        switch (code.first, code.count) {
-        case ("2", 3), ("2", 5), ("2", 7): return .function
-        case ("5", 3), ("5", 5): return .governmentEconomic
-        case ("3", 3), ("3", 5): return .departmentEconomic
+        guard code.utf8.allSatisfy(isDigit) else { return nil }  // ASCII digits: a byte each
+        switch (code.utf8.first, code.utf8.count) {
+        case (UInt8(ascii: "2"), 3), (UInt8(ascii: "2"), 5), (UInt8(ascii: "2"), 7): return .function
+        case (UInt8(ascii: "5"), 3), (UInt8(ascii: "5"), 5): return .governmentEconomic
+        case (UInt8(ascii: "3"), 3), (UInt8(ascii: "3"), 5): return .departmentEconomic
         default: return nil
         }
     }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 
     static let operators: Set<String> = ["≥", "≤", "=", "<", ">", "＝", "≠", "定性", "＞", "＜"]
 

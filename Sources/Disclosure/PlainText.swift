@@ -66,6 +66,8 @@ enum PlainText {
                 index += 1
             } else if byte >= 0xE4 && byte <= 0xE9 {
                 index += 3  // U+4000–U+9FFF, all CJK ideographs: the common case, decided by the lead byte
+            } else if byte == 0xE3 && bytes[index + 1] >= 0x90 {
+                index += 3  // U+3400–U+3FFF, CJK extension A
             } else {
                 let (value, length) = scalar(at: index, in: bytes)
                 if !isPlain(value) { return false }

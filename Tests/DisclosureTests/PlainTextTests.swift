@@ -134,10 +134,22 @@ import Testing
             }
             return Double(2 * shared) / Double(left.count + referenceBigrams(b).count)
         }
+        func referenceScheme(_ code: String) -> CodeScheme? {
+            guard code.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            switch (code.first, code.count) {
+            case ("2", 3), ("2", 5), ("2", 7): return .function
+            case ("5", 3), ("5", 5): return .governmentEconomic
+            case ("3", 3), ("3", 5): return .departmentEconomic
+            default: return nil
+            }
+        }
         let numbers = ["188. 886000", "1, 546. 1 90000", "-3.5", "1.", "-", "1\u{301}", "１", "12 万", "\u{3000}7\u{A0}", "1.2.3"]
-        let codes = ["2010301-行政运行", "299001 -北京市", "11010222T000000417336-名称", "31－部门项目", "a-b", "2\u{301}-x", "-", "1-"]
+        let codes = ["2\r\n1-x", "1A-x", "A1-x", "１2-x", "2010301-行政运行", "299001 -北京市", "11010222T000000417336-名称", "31－部门项目", "a-b", "2\u{301}-x", "-", "1-"]
         for text in Self.samples + numbers + codes {
             #expect(Cell.number(text) == referenceNumber(text), "\(text.debugDescription)")
+            for code in [text, "201", "20103", "2010301", "50201", "30101", "2\u{301}01", "3\r\n1", ""] {
+                #expect(Cell.scheme(ofCode: code) == referenceScheme(code))
+            }
             let dash = text.firstIndex { $0 == "-" || $0 == "－" }
             let code = dash.flatMap { dash -> (String, String)? in
                 let code = text[..<dash].compacted
