@@ -142,8 +142,8 @@ enum Cell {
     /// 二级指标 names: 数量指标, 社会效益指标, 服务对象满意度指标, 经济成本指标, 时效成本 …
     static func isLevel2(_ cell: String) -> Bool {
         let compact = cell.compacted
-        guard compact.count >= 4, compact.count <= 12, !isLevel1(compact) else { return false }
-        return compact.hasSuffix("指标") || compact.hasSuffix("成本") || compact == "服务对象满意度"
+        guard !compact.hasAtMost(3), compact.hasAtMost(12), !isLevel1(compact) else { return false }
+        return compact.hasSuffixText("指标") || compact.hasSuffixText("成本") || compact == "服务对象满意度"
     }
 
     /// The 一级 indicator a 二级 one belongs to when the table leaves it blank.
@@ -172,17 +172,19 @@ enum Cell {
     }
 
     /// A 项目代码 such as `11010222T000000417336`: 8 digits, a letter, 12 digits.
-    static func isProjectCode(_ text: String) -> Bool {
-        let chars = Array(text)
-        guard chars.count == 21, chars[8].isLetter, chars[8].isASCII else { return false }
-        return chars[..<8].allSatisfy { $0.isASCII && $0.isNumber } && chars[9...].allSatisfy { $0.isASCII && $0.isNumber }
-    }
+    static func isProjectCode(_ text: String) -> Bool { hasProjectCodeShape(text, length: 21...21) }
 
     /// The start of a project code cut short by a cell boundary (`11010525T0000034`).
-    static func isPartialProjectCode(_ text: String) -> Bool {
-        let chars = Array(text)
-        guard chars.count > 9, chars.count < 21, chars[8].isLetter, chars[8].isASCII else { return false }
-        return chars[..<8].allSatisfy { $0.isASCII && $0.isNumber } && chars[9...].allSatisfy { $0.isASCII && $0.isNumber }
+    static func isPartialProjectCode(_ text: String) -> Bool { hasProjectCodeShape(text, length: 10...20) }
+
+    /// ASCII digits with an ASCII letter ninth. On bytes: each Character must be a single ASCII
+    /// scalar, so byte positions are Character positions, and any other byte fails the test.
+    private static func hasProjectCodeShape(_ text: String, length: ClosedRange<Int>) -> Bool {
+        guard length.contains(text.utf8.count) else { return false }
+        return text.utf8.enumerated().allSatisfy { position, byte in
+            position == 8 ? (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                : isDigit(byte)
+        }
     }
 
     /// `11010522T0000004 23872-区政府信息公开专项法律服务` → code and name; the code's OCR spaces removed.

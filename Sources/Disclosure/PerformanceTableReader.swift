@@ -94,9 +94,9 @@ struct PerformanceTableReader {
         var used = false
         for (column, cell) in left.enumerated() where !cell.isEmpty {
             used = true
-            if column == goalColumn || (hasIndicator && cell.count >= 15) {
+            if column == goalColumn || (hasIndicator && !cell.hasAtMost(14)) {
                 output.projects.update(project) { $0.addText(cell, to: "goal") }
-            } else if !hasIndicator, let last = state.lastIndicator, cell.compacted.count > 1 {
+            } else if !hasIndicator, let last = state.lastIndicator, !cell.compacted.hasAtMost(1) {
                 continueIndicator(last, with: cell, row: row, output: &output)
             } else {
                 output.projects.update(project) { $0.addText(cell) }
@@ -150,12 +150,12 @@ struct PerformanceTableReader {
                 draft.addText(cell)
             } else if Self.isCategory(raw) {
                 draft.addText(compact, to: "category")
-            } else if figures.isEmpty, compact.count >= 7, compact.count <= 12, compact.allSatisfy(\.isNumber) {
+            } else if figures.isEmpty, !compact.hasAtMost(6), compact.hasAtMost(12), compact.allSatisfy(\.isNumber) {
                 draft.addText(compact, to: "phone")
             } else if Cell.number(raw) != nil {
                 figures.append(raw)
                 draft.texts.append(raw)
-            } else if compact.count <= 6, draft.fields["responsible"] == nil, figures.isEmpty {
+            } else if compact.hasAtMost(6), draft.fields["responsible"] == nil, figures.isEmpty {
                 draft.addText(compact, to: "responsible")
             } else {
                 draft.addText(cell, to: "goal")

@@ -31,7 +31,9 @@ enum TableLayout {
             let caption = captionLines(above: index, floor: floor, in: lines)
             let captionText = caption.map { lines[$0] }
             let tabbed = lines[index...end].filter { $0.containsTab }
-            let oneCell = tabbed.filter { $0.first == "\t" && $0.dropFirst().containsTab == false }.count * 5 >= tabbed.count * 4
+            // A tab is a Character of its own, so its byte can be dropped as the first Character.
+            let oneCell = tabbed.filter { $0.utf8.first == UInt8(ascii: "\t") && !Substring($0.utf8.dropFirst()).containsTab }
+                .count * 5 >= tabbed.count * 4
             let headerText = lines[index...min(end, index + 8)].joined(separator: " ")
             blocks.append(TableBlock(
                 captionLines: caption, body: index...end, title: title(from: captionText),
@@ -176,7 +178,8 @@ enum TableLayout {
 extension StringProtocol {
     /// A tab is a control character, always a Character of its own, so bytes can be replaced.
     var replacingTabs: String {
-        String(decoding: utf8.map { $0 == UInt8(ascii: "\t") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        guard containsByte(UInt8(ascii: "\t")) else { return String(self) }
+        return String(decoding: utf8.map { $0 == UInt8(ascii: "\t") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
     }
 
     func trimmingCharacters(in set: String) -> String {

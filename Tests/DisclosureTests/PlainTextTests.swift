@@ -143,6 +143,17 @@ import Testing
             default: return nil
             }
         }
+        func referenceProjectCode(_ text: String, partial: Bool) -> Bool {
+            let chars = Array(text)
+            guard partial ? chars.count > 9 && chars.count < 21 : chars.count == 21, chars[8].isLetter, chars[8].isASCII else { return false }
+            return chars[..<8].allSatisfy { $0.isASCII && $0.isNumber } && chars[9...].allSatisfy { $0.isASCII && $0.isNumber }
+        }
+        let projectCodes = ["11010222T000000417336", "11010525T0000034", "11010222t000000417336", "1101022２T000000417336",
+                            "11010222T00000041733\u{301}", "11010222T0000004\r\n1733", "1101022T0000004173361", "11010222T0"]
+        for text in Self.samples + projectCodes {
+            #expect(Cell.isProjectCode(text) == referenceProjectCode(text, partial: false), "\(text.debugDescription)")
+            #expect(Cell.isPartialProjectCode(text) == referenceProjectCode(text, partial: true), "\(text.debugDescription)")
+        }
         let numbers = ["188. 886000", "1, 546. 1 90000", "-3.5", "1.", "-", "1\u{301}", "１", "12 万", "\u{3000}7\u{A0}", "1.2.3"]
         let codes = ["2\r\n1-x", "1A-x", "A1-x", "１2-x", "2010301-行政运行", "299001 -北京市", "11010222T000000417336-名称", "31－部门项目", "a-b", "2\u{301}-x", "-", "1-"]
         for text in Self.samples + numbers + codes {
