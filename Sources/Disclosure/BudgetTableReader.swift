@@ -15,7 +15,7 @@ struct BudgetTableReader {
         let width = max(header.labels.count, data.map(\.cells.count).max() ?? 0)
         amountColumns = (0..<width).filter { column in
             let label = header.label(column)
-            if ["年度", "电话", "编码", "指标", "代码"].contains(where: label.contains) { return false }
+            if ["年度", "电话", "编码", "指标", "代码"].contains(where: { label.containsText($0) }) { return false }
             let cells = data.compactMap { column < $0.cells.count ? $0.cells[column] : nil }.filter { !$0.isEmpty }
             let numeric = cells.filter { Cell.number($0) != nil }.count
             return numeric > 0 && numeric * 2 >= cells.count
@@ -34,9 +34,8 @@ struct BudgetTableReader {
         return [(name(0), 0..<itemColumns[1]), (name(itemColumns[1]), itemColumns[1]..<header.labels.count)]
     }
 
-    static func read(_ context: TableContext, rows: [TableRow], caption: [(line: Int, text: String)],
+    static func read(_ context: TableContext, header: TableHeader, data: [TableRow], caption: [(line: Int, text: String)],
                      into output: inout ParseOutput) {
-        let (header, data) = TableHeader.split(rows)
         var notes = header.rows
         if let sides = sides(of: header) {
             for side in sides {
@@ -99,7 +98,7 @@ struct BudgetTableReader {
     private func isTotal(_ row: TableRow) -> Bool {
         row.cells.contains { cell in
             let compact = cell.compacted
-            return (compact.hasSuffix("合计") || compact.hasSuffix("总计")) && compact.count <= 8
+            return (compact.hasSuffixText("合计") || compact.hasSuffixText("总计")) && compact.hasAtMost(8)
         }
     }
 
@@ -117,9 +116,9 @@ struct BudgetTableReader {
                 amounts.append(amount)
             } else if let code = classification(cell, heading: heading, row: row) {
                 codes.append(code)
-            } else if heading.contains("项目名称") {
+            } else if heading.containsText("项目名称") {
                 projectName = cell
-            } else if heading.contains("科目名称") {
+            } else if heading.containsText("科目名称") {
                 continue
             } else if heading.isEmpty || heading == "项目" || (label == nil && column == 0 && Cell.code(cell) == nil) {
                 label = label ?? cell
@@ -140,11 +139,11 @@ struct BudgetTableReader {
     /// codes under 政府/部门支出经济分类.
     private func classification(_ cell: String, heading: String, row: TableRow) -> ClassificationCode? {
         let scheme: CodeScheme
-        if heading.contains("政府支出经济分类") {
+        if heading.containsText("政府支出经济分类") {
             scheme = .governmentEconomic
-        } else if heading.contains("部门支出经济分类") {
+        } else if heading.containsText("部门支出经济分类") {
             scheme = .departmentEconomic
-        } else if heading.contains("功能分类") || heading.contains("科目编码") || heading.contains("服务领域") {
+        } else if heading.containsText("功能分类") || heading.containsText("科目编码") || heading.containsText("服务领域") {
             scheme = .function
         } else {
             return nil

@@ -55,11 +55,11 @@ public struct DisclosureParser: Sendable {
             }
             return
         }
-        let rows = TableLayout.tabRows(block, lines: lines)
-        if TableHeader.split(rows).header.text.contains("指标") || context.title.contains("绩效") {
-            PerformanceTableReader.read(context, rows: rows, caption: caption, into: &output)
+        let (header, data) = TableHeader.split(TableLayout.tabRows(block, lines: lines))
+        if header.text.containsText("指标") || context.title.containsText("绩效") {
+            PerformanceTableReader.read(context, header: header, data: data, caption: caption, into: &output)
         } else {
-            BudgetTableReader.read(context, rows: rows, caption: caption, into: &output)
+            BudgetTableReader.read(context, header: header, data: data, caption: caption, into: &output)
         }
     }
 }

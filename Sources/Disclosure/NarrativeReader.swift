@@ -24,7 +24,7 @@ struct NarrativeReader {
             return
         }
         // A paragraph cut mid-sentence by a page break or a wrap goes on on the next line.
-        if let open = paragraph, open.text.count >= 20, !Self.endsSentence(open.text) {
+        if let open = paragraph, !open.text.hasAtMost(19), !Self.endsSentence(open.text) {
             paragraph = (Wrapped.join([open.text, line]), open.first, number)
         } else {
             flushParagraph(into: &output)

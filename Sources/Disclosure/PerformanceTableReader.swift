@@ -11,9 +11,8 @@ struct PerformanceTableReader {
     /// Department-wide tables name an 活动 and, in some years, a 任务 under it.
     let hasTaskColumn: Bool
 
-    static func read(_ context: TableContext, rows: [TableRow], caption: [(line: Int, text: String)],
+    static func read(_ context: TableContext, header: TableHeader, data: [TableRow], caption: [(line: Int, text: String)],
                      into output: inout ParseOutput) {
-        let (header, data) = TableHeader.split(rows)
         let reader = PerformanceTableReader(context: context, goalColumn: header.column(containing: "绩效目标"),
                                             perProject: header.column(containing: "项目名称") != nil,
                                             hasTaskColumn: header.column(containing: "任务") != nil)
@@ -58,7 +57,7 @@ struct PerformanceTableReader {
                 if named.count >= 2 {
                     (state.activity, state.task) = (named[0], named[1...].joined(separator: " "))
                 } else if let only = named.first {
-                    if !hasTaskColumn || only.contains("/") { (state.activity, state.task) = (only, nil) } else { state.task = only }
+                    if !hasTaskColumn || only.containsText("/") { (state.activity, state.task) = (only, nil) } else { state.task = only }
                 }
             }
             if let indicator {
@@ -95,9 +94,9 @@ struct PerformanceTableReader {
         var used = false
         for (column, cell) in left.enumerated() where !cell.isEmpty {
             used = true
-            if column == goalColumn || (hasIndicator && cell.count >= 15) {
+            if column == goalColumn || (hasIndicator && !cell.hasAtMost(14)) {
                 output.projects.update(project) { $0.addText(cell, to: "goal") }
-            } else if !hasIndicator, let last = state.lastIndicator, cell.compacted.count > 1 {
+            } else if !hasIndicator, let last = state.lastIndicator, !cell.compacted.hasAtMost(1) {
                 continueIndicator(last, with: cell, row: row, output: &output)
             } else {
                 output.projects.update(project) { $0.addText(cell) }
@@ -151,12 +150,12 @@ struct PerformanceTableReader {
                 draft.addText(cell)
             } else if Self.isCategory(raw) {
                 draft.addText(compact, to: "category")
-            } else if figures.isEmpty, compact.count >= 7, compact.count <= 12, compact.allSatisfy(\.isNumber) {
+            } else if figures.isEmpty, !compact.hasAtMost(6), compact.hasAtMost(12), compact.allSatisfy(\.isNumber) {
                 draft.addText(compact, to: "phone")
             } else if Cell.number(raw) != nil {
                 figures.append(raw)
                 draft.texts.append(raw)
-            } else if compact.count <= 6, draft.fields["responsible"] == nil, figures.isEmpty {
+            } else if compact.hasAtMost(6), draft.fields["responsible"] == nil, figures.isEmpty {
                 draft.addText(compact, to: "responsible")
             } else {
                 draft.addText(cell, to: "goal")

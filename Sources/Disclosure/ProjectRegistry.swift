@@ -88,7 +88,7 @@ struct ProjectRegistry {
             var fields = project.fields
             fields["tables"] = ([project.table] + project.otherTables).distinct.joined(separator: "；")
             if aliases[index].count > 1 { fields["aliases"] = aliases[index].dropFirst().joined(separator: "；") }
-            return Record(type: .project, title: project.name!, text: project.texts.distinct.joined(separator: "\n"),
+            return Record(type: .project, title: project.name!, text: project.texts.distinctTexts.joined(separator: "\n"),
                           section: project.section, table: project.table,
                           firstLine: project.lines.lowerBound, lastLine: project.lines.upperBound,
                           codes: project.codes.distinct, amounts: project.amounts,
@@ -107,17 +107,36 @@ struct ProjectRegistry {
 
     /// Dice coefficient over character bigrams.
     static func dice(_ a: String, _ b: String) -> Double {
-        func bigrams(_ s: String) -> [String] {
-            let chars = Array(s)
-            return chars.count < 2 ? [s] : (0..<(chars.count - 1)).map { String(chars[$0...($0 + 1)]) }
+        if let left = plainBigrams(a), let right = plainBigrams(b) {
+            return dice(left, right)
         }
-        let left = bigrams(a)
-        var right = bigrams(b)
+        return dice(characterBigrams(a), characterBigrams(b))
+    }
+
+    private static func dice<Gram: Equatable>(_ left: [Gram], _ right: [Gram]) -> Double {
+        var unmatched = right
         var shared = 0
         for gram in left {
-            if let index = right.firstIndex(of: gram) { shared += 1; right.remove(at: index) }
+            if let index = unmatched.firstIndex(of: gram) { shared += 1; unmatched.remove(at: index) }
         }
-        return Double(2 * shared) / Double(left.count + bigrams(b).count)
+        return Double(2 * shared) / Double(left.count + right.count)
+    }
+
+    private static func characterBigrams(_ s: String) -> [String] {
+        let chars = Array(s)
+        return chars.count < 2 ? [s] : (0..<(chars.count - 1)).map { String(chars[$0...($0 + 1)]) }
+    }
+
+    /// Bigrams of a plain name as numbers: its scalars are its Characters and equal only when
+    /// their bytes are. A name shorter than two is one gram of its own, as in `characterBigrams`.
+    private static func plainBigrams(_ s: String) -> [UInt64]? {
+        guard PlainText.isPlain(s) else { return nil }
+        let scalars = s.unicodeScalars.map { UInt64($0.value) }
+        switch scalars.count {
+        case 0: return [1 << 62]
+        case 1: return [1 << 63 | scalars[0]]
+        default: return (0..<(scalars.count - 1)).map { scalars[$0] << 21 | scalars[$0 + 1] }
+        }
     }
 }
 
@@ -133,6 +152,27 @@ extension ProjectDraft {
         texts += other.texts
         indicators += other.indicators
         extend(to: other.lines)
+    }
+}
+
+extension Array where Element == String {
+    /// `distinct` without hashing by Unicode rules (normalising every text) when all texts are
+    /// plain: then equal texts are equal bytes.
+    var distinctTexts: [String] {
+        guard allSatisfy(PlainText.isPlain) else { return distinct }
+        var seen = Set<PlainKey>()
+        return filter { seen.insert(PlainKey(text: $0)).inserted }
+    }
+
+    private struct PlainKey: Hashable {
+        let text: String
+
+        static func == (a: PlainKey, b: PlainKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
     }
 }
 

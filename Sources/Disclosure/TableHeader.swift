@@ -10,9 +10,14 @@ struct TableHeader {
     static func split(_ rows: [TableRow]) -> (header: TableHeader, data: [TableRow]) {
         let firstData = rows.firstIndex(where: isDataLike) ?? rows.count
         let header = TableHeader(rows: Array(rows[..<firstData]))
-        // Page breaks repeat the header; the copies carry no data.
+        // Page breaks repeat the header; the copies carry no data. Texts of another length are
+        // told apart without hashing them.
         let headerTexts = Set(header.rows.map { $0.cells.joined().compacted })
-        let data = rows[firstData...].filter { !headerTexts.contains($0.cells.joined().compacted) }
+        let maxLength = headerTexts.allSatisfy(PlainText.isPlain) ? headerTexts.map(\.utf8.count).max() ?? -1 : Int.max
+        let data = rows[firstData...].filter { row in
+            let text = row.cells.joined().compacted
+            return PlainText.isPlain(text, longerThan: maxLength) || !headerTexts.contains(text)
+        }
         return (header, data)
     }
 
@@ -58,7 +63,7 @@ struct TableHeader {
 
     func label(_ column: Int) -> String { column < labels.count ? labels[column] : "" }
 
-    func column(containing text: String) -> Int? { labels.firstIndex { $0.contains(text) } }
+    func column(containing text: String) -> Int? { labels.firstIndex { $0.containsText(text) } }
 
     var text: String { rows.map(\.text).joined(separator: "\n") }
 }

@@ -25,13 +25,15 @@ enum TableLayout {
         var blocks: [TableBlock] = []
         var index = 0
         while index < lines.count {
-            guard lines[index].contains("\t") else { index += 1; continue }
+            guard lines[index].containsTab else { index += 1; continue }
             let end = bodyEnd(from: index, in: lines)
             let floor = blocks.last.map { $0.body.upperBound + 1 } ?? 0
             let caption = captionLines(above: index, floor: floor, in: lines)
             let captionText = caption.map { lines[$0] }
-            let tabbed = lines[index...end].filter { $0.contains("\t") }
-            let oneCell = tabbed.filter { $0.first == "\t" && $0.dropFirst().contains("\t") == false }.count * 5 >= tabbed.count * 4
+            let tabbed = lines[index...end].filter { $0.containsTab }
+            // A tab is a Character of its own, so its byte can be dropped as the first Character.
+            let oneCell = tabbed.filter { $0.utf8.first == UInt8(ascii: "\t") && !Substring($0.utf8.dropFirst()).containsTab }
+                .count * 5 >= tabbed.count * 4
             let headerText = lines[index...min(end, index + 8)].joined(separator: " ")
             blocks.append(TableBlock(
                 captionLines: caption, body: index...end, title: title(from: captionText),
@@ -49,7 +51,7 @@ enum TableLayout {
         var index = start + 1
         while index < lines.count {
             let line = lines[index]
-            if line.contains("\t") {
+            if line.containsTab {
                 end = index
             } else if !line.isEmpty && !SourceLines.isDebris(line) {
                 if isCaptionLike(line) || !tabRowFollows(index, in: lines) { break }
@@ -62,7 +64,7 @@ enum TableLayout {
     private static func tabRowFollows(_ index: Int, in lines: [String]) -> Bool {
         var seen = 0
         for line in lines[(index + 1)...] where !line.isEmpty {
-            if line.contains("\t") { return true }
+            if line.containsTab { return true }
             if isCaptionLike(line) || Heading.level(of: line) != nil { return false }
             seen += 1
             if seen == 3 { return false }
@@ -85,16 +87,16 @@ enum TableLayout {
 
     /// Table numbers and titles (`表一：`, `预算01表 收支总表`, `…情况表`), units and the year line.
     static func isCaptionLike(_ line: String) -> Bool {
-        guard !line.contains("\t"), !line.isEmpty, line.count <= 60, !line.contains("。"),
+        guard !line.containsTab, !line.isEmpty, line.hasAtMost(60), !line.containsText("。"),
               Heading.level(of: line) == nil else { return false }
         let compact = line.compacted
-        if compact.hasSuffix("表") || compact.hasPrefix("表") || (compact.hasPrefix("预算") && compact.contains("表")) {
+        if compact.hasSuffix("表") || compact.hasPrefix("表") || (compact.hasPrefix("预算") && compact.containsText("表")) {
             return true
         }
-        if compact.contains("单位：") || compact.contains("单位:") || compact == "元" || compact == "万元" { return true }
+        if compact.containsText("单位：") || compact.containsText("单位:") || compact == "元" || compact == "万元" { return true }
         let unwrapped = compact.trimmingCharacters(in: "()（）")
         return unwrapped.hasSuffix("年度") && unwrapped.dropLast(2).allSatisfy { $0.isNumber }
-            || (compact.hasPrefix("部门") && compact.contains("名称"))
+            || (compact.hasPrefix("部门") && compact.containsText("名称"))
     }
 
     /// The table's own title without its numbering: `表三：` + `部门支出总体情况表` → `部门支出总体情况表`,
@@ -102,7 +104,7 @@ enum TableLayout {
     static func title(from caption: [String]) -> String? {
         for line in caption.reversed() {
             let compact = line.compacted
-            guard compact.contains("表"), !compact.contains("单位") else { continue }
+            guard compact.containsText("表"), !compact.containsText("单位") else { continue }
             let title = withoutNumbering(compact)
             if !title.isEmpty { return title }
         }
@@ -132,7 +134,7 @@ enum TableLayout {
         for index in block.body {
             let line = lines[index]
             if line.isEmpty || SourceLines.isDebris(line) { continue }
-            let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map { String($0.trimmingWhitespace) }
+            let cells = line.pieces(separatedBy: UInt8(ascii: "\t")).map { String($0.trimmingWhitespace) }
             guard cells.contains(where: { !$0.isEmpty }) else { continue }
             rows.append(TableRow(cells: cells, lines: (index + 1)...(index + 1)))
         }
@@ -174,7 +176,11 @@ enum TableLayout {
 }
 
 extension StringProtocol {
-    var replacingTabs: String { String(map { $0 == "\t" ? " " : $0 }) }
+    /// A tab is a control character, always a Character of its own, so bytes can be replaced.
+    var replacingTabs: String {
+        guard containsByte(UInt8(ascii: "\t")) else { return String(self) }
+        return String(decoding: utf8.map { $0 == UInt8(ascii: "\t") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+    }
 
     func trimmingCharacters(in set: String) -> String {
         var s = Substring(self)
