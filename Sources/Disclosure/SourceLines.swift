@@ -1,3 +1,5 @@
+import Foundation
+
 /// A file's text split into lines, with helpers for the PDF debris every layout shares.
 struct SourceLines {
     /// Cleaned lines: HTML tags and markdown markers gone, tabs (table cells) kept.
@@ -6,11 +8,12 @@ struct SourceLines {
     init(_ text: String) {
         var text = text
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        lines = text.pieces(separatedBy: UInt8(ascii: "\n")).map { line in
-            // The byte test first: a line can only end in a CR Character if it ends in a CR byte.
-            let endsInCR = line.utf8.last == UInt8(ascii: "\r") && line.hasSuffix("\r")
-            return SourceLines.clean(endsInCR ? String(line.dropLast()) : String(line))
+        // Windows (CR LF) and old Mac (CR) line ends become LF: "\r\n" is one Character, which
+        // splitting at LF would never see.
+        if text.containsByte(UInt8(ascii: "\r")) {
+            text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         }
+        lines = text.pieces(separatedBy: UInt8(ascii: "\n")).map { SourceLines.clean(String($0)) }
     }
 
     /// Drops HTML tags (block tags become a space), markdown heading and list markers and

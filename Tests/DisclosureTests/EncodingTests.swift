@@ -31,6 +31,17 @@ import Testing
         #expect(withoutBOM == original)
     }
 
+    @Test(arguments: Corpus.all)
+    func windowsLineEndingsParseToTheSameRecords(file: String) throws {
+        let bytes = try Corpus.bytes(file)
+        let crlf = bytes.flatMap { $0 == UInt8(ascii: "\n") ? [UInt8(ascii: "\r"), $0] : [$0] }
+        let parser = DisclosureParser()
+        let copy = parser.parse(text: try TextDecoding.decode(crlf), fileName: file)
+        let original = parser.parse(text: try TextDecoding.decode(bytes), fileName: file)
+        #expect(copy.records.count > 10)
+        #expect(copy == original)
+    }
+
     @Test func utf8ByteOrderMarkIsIgnored() throws {
         let (copy, original) = try reparsed(Corpus.xicheng2023, as: "UTF-8", prefix: [0xEF, 0xBB, 0xBF])
         #expect(copy == original)
