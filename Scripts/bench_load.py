@@ -92,7 +92,8 @@ def wait_for_first_answer(path, process, started, timeout=60.0):
 
 
 def client_process(path, lines, first, duration, max_requests, go, results):
-    """One client: connect, wait for the common start, then send/read until the deadline."""
+    """One client: connect, wait for the common start, then send/read until the deadline.
+    Reports (mix index, latency ms) pairs, the error count and a few error descriptions."""
     latencies, errors, samples = [], 0, []
     try:
         client = LineClient(path)
@@ -104,7 +105,8 @@ def client_process(path, lines, first, duration, max_requests, go, results):
     deadline = time.monotonic() + duration
     index = first
     while time.monotonic() < deadline and len(latencies) < max_requests:
-        line = lines[index % len(lines)]
+        position = index % len(lines)
+        line = lines[position]
         index += 1
         started = time.perf_counter()
         try:
@@ -113,7 +115,7 @@ def client_process(path, lines, first, duration, max_requests, go, results):
             reply, failure = b"", f"socket: {e}"
         else:
             failure = None
-        latencies.append((time.perf_counter() - started) * 1000.0)
+        latencies.append((position, (time.perf_counter() - started) * 1000.0))
         failure = failure or answer_error(reply)
         if failure:
             errors += 1
@@ -145,7 +147,9 @@ def run_load(path, clients, duration=10.0, max_requests=None, mix=QUERY_MIX):
     elapsed = time.monotonic() - started
     for worker in workers:
         worker.join()
-    latencies = sorted(l for result in collected for l in result[0])
+    timed = [pair for result in collected for pair in result[0]]
+    latencies = sorted(latency for _, latency in timed)
+    by_query = [sorted(latency for position, latency in timed if position == i) for i in range(len(lines))]
     return {
         "clients": clients,
         "requests": len(latencies),
@@ -156,6 +160,8 @@ def run_load(path, clients, duration=10.0, max_requests=None, mix=QUERY_MIX):
         "max_ms": latencies[-1] if latencies else None,
         "errors": sum(result[1] for result in collected),
         "error_samples": [s for result in collected for s in result[2]][:MAX_ERROR_SAMPLES],
+        # Which requests of the mix are slow: the p50 of each, in mix order.
+        "per_query_p50_ms": [percentile(values, 0.50) for values in by_query],
     }
 
 

@@ -20,7 +20,7 @@ import time
 import xapian
 
 from bench_load import run_load, wait_for_first_answer
-from bench_queries import QUERY_MIX
+from bench_queries import ALL_FACETS, QUERY_MIX
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "reference_pipeline.py")
@@ -204,6 +204,21 @@ def ratio(numerator, denominator):
     return f"{numerator / denominator:.2f}x" if numerator and denominator else "-"
 
 
+def per_query_lines(ours_serve, ref_serve):
+    """p50 of each request of the mix at 1 client, to show which requests are slow."""
+    ours_level, ref_level = level(ours_serve, 1), level(ref_serve, 1) or {}
+    if not ours_level:
+        return []
+    lines = ["Per request of the mix, p50 at 1 client (ms):  ours / reference"]
+    ref_values = ref_level.get("per_query_p50_ms") or [None] * len(QUERY_MIX)
+    for request, ours_ms, ref_ms in zip(QUERY_MIX, ours_level["per_query_p50_ms"], ref_values):
+        shown = {k: v for k, v in request.items() if k != "op"}
+        if shown.get("facets") == ALL_FACETS:
+            shown["facets"] = "all"
+        lines.append(f"  {fmt(ours_ms, 3):>9} / {fmt(ref_ms, 3):>9}  {json.dumps(shown, ensure_ascii=False)}")
+    return lines
+
+
 def table(results):
     meta, ours, ref = results["meta"], results["ours"], results["reference"]
     lines = [
@@ -244,6 +259,7 @@ def table(results):
     lines.append(f"Reference in-process, 1 client: p50 {rq['p50_ms']:.3f} ms, p99 {rq['p99_ms']:.3f} ms "
                  f"over {rq['requests']} requests; it ignores (per pass of the mix): "
                  + ", ".join(f"{k} x{v}" for k, v in rq["ignored_per_mix"].items()))
+    lines += per_query_lines(ours["serve"], ref["serve"])
     lines += ["", "Targets (issue 8)"]
     for t in results["targets"]:
         lines.append(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']:<30} {t['measured']:>10}  (target {t['limit']})")

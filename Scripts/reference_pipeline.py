@@ -294,6 +294,7 @@ class ConnectionHandler(socketserver.StreamRequestHandler):
 
 class ThreadedServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog of 5 refuses 32 clients connecting at once
 
 
 def serve(args):
