@@ -37,7 +37,8 @@ TARGET_FIRST_ANSWER_MS = 200.0   # from exec to the first successful ping
 # ---------------------------------------------------------------- processes and measurements
 
 def timed(command, work, label):
-    """Runs command under GNU time; returns (wall seconds, peak RSS in MB, stdout)."""
+    """Runs command under GNU time; returns (wall seconds, CPU seconds, peak RSS in MB, stdout).
+    CPU seconds (user + system) matter on shared machines, where wall time includes waiting."""
     time_file = os.path.join(work, label + ".time")
     started = time.monotonic()
     result = subprocess.run(["/usr/bin/time", "-v", "-o", time_file] + command,
@@ -46,8 +47,10 @@ def timed(command, work, label):
     if result.returncode != 0:
         sys.exit(f"bench: {label} failed ({result.returncode}):\n{result.stderr[-2000:]}")
     with open(time_file) as f:
-        peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", f.read()).group(1))
-    return wall, peak_kb / 1024, result.stdout
+        report = f.read()
+    peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", report).group(1))
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", report))
+    return wall, cpu, peak_kb / 1024, result.stdout
 
 
 def disk_usage_mb(path):
@@ -123,10 +126,11 @@ def serve_and_load(command, socket_path, work, label, clients, duration):
 def index_ours(binary, corpus, work):
     db = os.path.join(work, "ours.db")
     subprocess.run(["rm", "-rf", db], check=True)
-    wall, peak, output = timed([binary, "index", "--db", db, corpus], work, "ours-index")
+    wall, cpu, peak, output = timed([binary, "index", "--db", db, corpus], work, "ours-index")
     records = doccount(db)
     source = corpus_bytes(corpus_files(corpus))
-    return db, {"seconds": wall, "bytes": source, "mb_per_s": source / 1e6 / wall, "records": records,
+    return db, {"seconds": wall, "cpu_seconds": cpu, "bytes": source, "mb_per_s": source / 1e6 / wall,
+                "mb_per_cpu_s": source / 1e6 / cpu, "records": records,
                 "records_per_s": records / wall, "peak_rss_mb": peak, "db_mb": disk_usage_mb(db),
                 "summary": output.strip()}
 
@@ -141,12 +145,13 @@ def index_reference(corpus, work, limit):
     db = os.path.join(work, "reference.db")
     report = os.path.join(work, "reference-index.json")
     subprocess.run(["rm", "-rf", db], check=True)
-    wall, peak, _ = timed([sys.executable, REFERENCE, "index", "--corpus", corpus, "--db", db,
+    wall, cpu, peak, _ = timed([sys.executable, REFERENCE, "index", "--corpus", corpus, "--db", db,
                            "--limit-docs", str(limit), "--report", report], work, "reference-index")
     with open(report) as f:
         inner = json.load(f)
-    return db, {"seconds": wall, "documents": inner["documents"], "bytes": inner["bytes"],
-                "mb_per_s": inner["bytes"] / 1e6 / wall, "records": inner["records"],
+    return db, {"seconds": wall, "cpu_seconds": cpu, "documents": inner["documents"], "bytes": inner["bytes"],
+                "mb_per_s": inner["bytes"] / 1e6 / wall, "mb_per_cpu_s": inner["bytes"] / 1e6 / cpu,
+                "records": inner["records"],
                 "records_per_s": inner["records"] / wall, "peak_rss_mb": peak, "db_mb": disk_usage_mb(db)}
 
 
@@ -173,9 +178,12 @@ def level(serving, clients):
 def targets(ours, reference):
     """[(name, measured, limit text, pass)] for issue 8's targets."""
     speedup = ours["index"]["mb_per_s"] / reference["index"]["mb_per_s"]
+    cpu_speedup = ours["index"]["mb_per_cpu_s"] / reference["index"]["mb_per_cpu_s"]
     at = level(ours["serve"], TARGET_CLIENTS)
     rows = [
-        ("indexing MB/s vs reference", f"{speedup:.2f}x", f">= {TARGET_INDEX_SPEEDUP:g}x",
+        # Judged on wall-clock MB/s as issue 8 states it; the CPU-time ratio is shown beside it
+        # because it is the steadier figure on a shared machine.
+        ("indexing MB/s vs reference", f"{speedup:.2f}x (CPU {cpu_speedup:.2f}x)", f">= {TARGET_INDEX_SPEEDUP:g}x",
          speedup >= TARGET_INDEX_SPEEDUP),
         ("first answer after start", f"{ours['serve']['first_answer_ms']:.0f} ms", f"<= {TARGET_FIRST_ANSWER_MS:g} ms",
          ours["serve"]["first_answer_ms"] <= TARGET_FIRST_ANSWER_MS),
@@ -232,10 +240,11 @@ def table(results):
     row = "{:<36} {:>14} {:>14} {:>14}"
     lines += ["", row.format("", "ours", "reference", "ratio"), "Indexing"]
     oi, ri = ours["index"], ref["index"]
-    for label, key, digits in (("  wall time (s)", "seconds", 1), ("  MB/s of source text", "mb_per_s", 3),
+    for label, key, digits in (("  wall time (s)", "seconds", 1), ("  CPU time, user+sys (s)", "cpu_seconds", 1),
+                               ("  MB/s of source text", "mb_per_s", 3), ("  MB per CPU-second", "mb_per_cpu_s", 3),
                                ("  records", "records", 0), ("  records/s", "records_per_s", 0),
                                ("  peak RSS (MB)", "peak_rss_mb", 1), ("  database size (MB)", "db_mb", 1)):
-        shown_ratio = ratio(oi[key], ri[key]) + " o/r" if key in ("mb_per_s", "records_per_s") else ""
+        shown_ratio = ratio(oi[key], ri[key]) + " o/r" if key in ("mb_per_s", "mb_per_cpu_s", "records_per_s") else ""
         lines.append(row.format(label, fmt(oi[key], digits), fmt(ri[key], digits), shown_ratio))
     lines.append("Queries over the socket (JSON lines, facets on most)")
     lines.append(row.format("  first answer after start (ms)", fmt(ours["serve"]["first_answer_ms"], 0),
@@ -262,7 +271,7 @@ def table(results):
     lines += per_query_lines(ours["serve"], ref["serve"])
     lines += ["", "Targets (issue 8)"]
     for t in results["targets"]:
-        lines.append(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']:<30} {t['measured']:>10}  (target {t['limit']})")
+        lines.append(f"  {'PASS' if t['pass'] else 'MISS'}  {t['target']:<30} {t['measured']:>20}  (target {t['limit']})")
     return "\n".join(lines)
 
 

@@ -22,7 +22,6 @@ import os
 import re
 import socketserver
 import sys
-import threading
 import time
 
 import jieba
@@ -156,7 +155,7 @@ class QueryTranslator:
         field = self.FIELD_RE.match(token)
         if field:
             return self._field_query(*field.groups())
-        words = [t for t in terms_of(token.strip('"'))]
+        words = list(terms_of(token.strip('"')))
         if not words:
             return None
         return xapian.Query(xapian.Query.OP_AND, [xapian.Query(w) for w in words])
