@@ -135,7 +135,8 @@ def run_load(path, clients, duration=10.0, max_requests=None, mix=QUERY_MIX):
     go = context.Event()
     results = context.Queue()
     # Clients start at different places in the mix so that concurrent requests differ.
-    workers = [context.Process(target=client_process,
+    # Daemonic, so that they are terminated if the benchmark is interrupted mid-level.
+    workers = [context.Process(target=client_process, daemon=True,
                                args=(path, lines, i * 7, duration, max_requests or float("inf"), go, results))
                for i in range(clients)]
     for worker in workers:

@@ -278,6 +278,9 @@ def table(results):
 # ---------------------------------------------------------------- main
 
 def main():
+    # SIGTERM (from Scripts/bench's trap) must unwind like Ctrl-C, so that `finally` stops the
+    # daemon and multiprocessing ends the load clients.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", required=True, help="the release gongkai binary")
     parser.add_argument("--corpus", required=True, help="folder of generated documents")
