@@ -192,6 +192,12 @@ uint32_t gk_writable_replace_by_term(gk_writable *db, const char *unique_term, s
     return id;
 }
 
+uint32_t gk_writable_add(gk_writable *db, const gk_document *doc, gk_error **error) {
+    Xapian::docid id = 0;
+    guarded(error, [&] { id = db->db.add_document(doc->doc); });
+    return id;
+}
+
 int gk_writable_delete_by_term(gk_writable *db, const char *term, size_t length, gk_error **error) {
     return guarded(error, [&] { db->db.delete_document(std::string(term, length)); }) ? 0 : -1;
 }

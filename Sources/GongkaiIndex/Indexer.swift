@@ -76,8 +76,10 @@ public final class Indexer {
     public func run(paths: [String], options: IndexOptions = IndexOptions()) throws -> IndexSummary {
         let started = Date()
         let files = try SourceFiles.list(paths)
-        let database = try openDatabase()
-        var state = try IndexState.load(database)
+        var database: WritableDatabase? = try openDatabase()
+        // Left by a parallel build that crashed; ours now that we hold the lock.
+        try? FileManager.default.removeItem(atPath: databasePath + ".building")
+        var state = try IndexState.load(database!)
         var summary = IndexSummary()
         summary.dryRun = options.dryRun
         // An index written by another schema version cannot be patched file by file.
@@ -86,7 +88,7 @@ public final class Indexer {
             if options.dryRun {
                 state.forgetEverything()
             } else {
-                try deleteEverything(database, state: &state)
+                try deleteEverything(database!, state: &state)
             }
         }
 
@@ -112,58 +114,114 @@ public final class Indexer {
                 }
             }
         }
+        if options.dryRun {
+            summary.removed = missingEntries(state, listed: Set(files), options: options).map(\.path)
+            summary.documents = state.manifest.count + summary.added.count - summary.removed.count
+            summary.seconds = Date().timeIntervalSince(started)
+            return summary
+        }
 
         // Pass 2: write the changed files' records.
-        if !options.dryRun && !changed.isEmpty {
+        if !changed.isEmpty {
             state.domainNames = names.sorted()
             let analyzer = Analyzer(lexicon: lexicon, domainNames: state.domainNames)
-            let sizes = changed.map { SourceFiles.size($0) }
-            var progress = IndexProgress(filesDone: 0, filesTotal: changed.count, bytesDone: 0,
-                                         bytesTotal: sizes.reduce(0, +), records: 0, seconds: 0)
-            var sinceCommit = 0
-            let preparer = FilePreparer(analyzer: analyzer)
-            try ParallelMap.run(changed, workers: options.workers, transform: preparer.prepare) { index, outcome in
-                progress.filesDone += 1
-                progress.bytesDone += sizes[index]
-                switch outcome {
-                case .failed(let path, let reason):
-                    summary.failed.append(.init(path: path, reason: reason))
-                case .prepared(let file):
-                    if state.manifest[file.entry.path] != nil { summary.updated.append(file.entry.path) } else { summary.added.append(file.entry.path) }
-                    summary.records += file.entry.records
-                    summary.bytes += file.entry.size
-                    progress.records += file.entry.records
-                    try write(file, to: database, state: &state)
-                    sinceCommit += 1
-                    if sinceCommit >= options.filesPerCommit {
-                        try commit(database, state: state)
-                        sinceCommit = 0
-                    }
-                }
-                progress.seconds = Date().timeIntervalSince(started)
-                options.progress?(progress)
+            let tracker = ProgressTracker(files: changed, started: started, report: options.progress)
+            // A new database is built in parallel parts; an existing one is updated in place.
+            if state.manifest.isEmpty && options.workers > 1 && changed.count >= options.workers * 4 {
+                database = nil
+                try buildInParallel(changed, analyzer: analyzer, workers: options.workers, state: &state,
+                                    summary: &summary, tracker: tracker)
+                database = try openDatabase()
+            } else {
+                try updateInPlace(changed, analyzer: analyzer, options: options, database: database!, state: &state,
+                                  summary: &summary, tracker: tracker)
             }
         }
 
-        let listed = Set(files)
-        if !options.keepMissing {
-            for entry in state.manifest.values.sorted(by: { $0.path < $1.path })
-            where !listed.contains(entry.path) && !FileManager.default.fileExists(atPath: entry.path) {
-                summary.removed.append(entry.path)
-                if options.dryRun { continue }
-                try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
-                try database.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
-                state.manifest[entry.path] = nil
-            }
+        for entry in missingEntries(state, listed: Set(files), options: options) {
+            summary.removed.append(entry.path)
+            try database!.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
+            try database!.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
+            state.manifest[entry.path] = nil
         }
-        if options.dryRun {
-            summary.documents = state.manifest.count + summary.added.count - summary.removed.count
-        } else {
-            try commit(database, state: state)
-            summary.documents = state.manifest.count
-        }
+        try commit(database!, state: state)
+        summary.documents = state.manifest.count
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Indexed files that no longer exist, unless they are to be kept.
+    private func missingEntries(_ state: IndexState, listed: Set<String>, options: IndexOptions) -> [FileEntry] {
+        guard !options.keepMissing else { return [] }
+        return state.manifest.values.sorted { $0.path < $1.path }
+            .filter { !listed.contains($0.path) && !FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// One writer, fed by parallel preparation; commits every `filesPerCommit` files so a crash
+    /// keeps what was committed.
+    private func updateInPlace(_ changed: [String], analyzer: Analyzer, options: IndexOptions, database: WritableDatabase,
+                               state: inout IndexState, summary: inout IndexSummary, tracker: ProgressTracker) throws {
+        var sinceCommit = 0
+        let preparer = FilePreparer(analyzer: analyzer)
+        try ParallelMap.run(changed, workers: options.workers, transform: preparer.prepare) { index, outcome in
+            switch outcome {
+            case .failed(let path, let reason):
+                summary.failed.append(.init(path: path, reason: reason))
+                tracker.fileDone(index, records: 0)
+            case .prepared(let file):
+                if state.manifest[file.entry.path] != nil { summary.updated.append(file.entry.path) } else { summary.added.append(file.entry.path) }
+                summary.records += file.entry.records
+                summary.bytes += file.entry.size
+                try write(file, to: database, state: &state)
+                tracker.fileDone(index, records: file.entry.records)
+                sinceCommit += 1
+                if sinceCommit >= options.filesPerCommit {
+                    try commit(database, state: state)
+                    sinceCommit = 0
+                }
+            }
+        }
+    }
+
+    /// Builds the whole database in parallel parts, merges them, and puts the result in place of
+    /// the (empty) database. Until the swap, the empty database is what readers see; a crash
+    /// before it leaves that empty database and a staging folder the next run removes.
+    private func buildInParallel(_ changed: [String], analyzer: Analyzer, workers: Int, state: inout IndexState,
+                                 summary: inout IndexSummary, tracker: ProgressTracker) throws {
+        let staging = databasePath + ".building"
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let build = ParallelBuild(staging: staging, analyzer: analyzer, workers: workers)
+        let result: ParallelBuild.Result
+        do {
+            result = try build.run(files: changed) { index, outcome in
+                if case .written(let entry) = outcome { tracker.fileDone(index, records: entry.records) } else { tracker.fileDone(index, records: 0) }
+            }
+        } catch let error as XapianError {
+            throw IndexError.database(error.description)
+        }
+        for outcome in result.outcomes {
+            switch outcome {
+            case .failed(let path, let reason):
+                summary.failed.append(.init(path: path, reason: reason))
+            case .written(let entry):
+                summary.added.append(entry.path)
+                summary.records += entry.records
+                summary.bytes += entry.size
+                state.manifest[entry.path] = entry
+            }
+        }
+        CodeNames.merge(result.codeNames, into: &state.codeNames)
+        do {
+            let merged = try WritableDatabase(path: result.mergedPath)
+            try commit(merged, state: state)
+        } catch let error as XapianError {
+            throw IndexError.database(error.description)
+        }
+        // The swap: readers that reopen see the new database; a second indexer is kept out by
+        // the lock until this indexer's writer is closed, which the caller did.
+        let old = staging + "/old"
+        try FileManager.default.moveItem(atPath: databasePath, toPath: old)
+        try FileManager.default.moveItem(atPath: result.mergedPath, toPath: databasePath)
     }
 
     private func openDatabase() throws -> WritableDatabase {
@@ -178,9 +236,11 @@ public final class Indexer {
 
     private func write(_ file: PreparedFile, to database: WritableDatabase, state: inout IndexState) throws {
         do {
+            // Every record id of a file starts with its name, so once the file's old records are
+            // gone no new record can replace one: adding skips the unique-term lookup.
             try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, file.entry.name))
-            for record in file.documents {
-                try database.replaceDocument(uniqueTerm: record.uniqueTerm, record.document)
+            for document in file.documents {
+                try database.addDocument(document)
             }
             try database.setMetadata(Schema.Metadata.filePrefix + file.entry.path, file.entry.encoded)
         } catch let error as XapianError {
@@ -188,7 +248,7 @@ public final class Indexer {
             throw IndexError.database(error.description)
         }
         state.manifest[file.entry.path] = file.entry
-        for (code, name) in file.codeNames where state.codeNames[code] == nil { state.codeNames[code] = name }
+        CodeNames.merge(file.codeNames, into: &state.codeNames)
     }
 
     private func deleteEverything(_ database: WritableDatabase, state: inout IndexState) throws {
@@ -241,6 +301,42 @@ struct IndexState {
         }
         return IndexState(schemaVersion: version.isEmpty ? nil : version, manifest: manifest, codeNames: codeNames,
                           domainNames: DomainNames.decode(try database.metadata(Schema.Metadata.domainNames)))
+    }
+}
+
+/// Classification code names as printed. Documents print some names differently (`（室）` and
+/// `(室)`); the smallest spelling wins so that the result does not depend on file order.
+enum CodeNames {
+    static func merge(_ names: [String: String], into target: inout [String: String]) {
+        for (code, name) in names where target[code].map({ name < $0 }) ?? true { target[code] = name }
+    }
+}
+
+/// Progress across the files of pass 2, reported after each file.
+final class ProgressTracker: @unchecked Sendable {
+    // `progress` is guarded by `lock`; files finish on several threads in a parallel build.
+    private let lock = NSLock()
+    private var progress: IndexProgress
+    private let sizes: [Int]
+    private let started: Date
+    private let report: (@Sendable (IndexProgress) -> Void)?
+
+    init(files: [String], started: Date, report: (@Sendable (IndexProgress) -> Void)?) {
+        sizes = files.map { SourceFiles.size($0) }
+        self.started = started
+        self.report = report
+        progress = IndexProgress(filesDone: 0, filesTotal: files.count, bytesDone: 0, bytesTotal: sizes.reduce(0, +),
+                                 records: 0, seconds: 0)
+    }
+
+    func fileDone(_ index: Int, records: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        progress.filesDone += 1
+        progress.bytesDone += sizes[index]
+        progress.records += records
+        progress.seconds = Date().timeIntervalSince(started)
+        report?(progress)
     }
 }
 
@@ -316,13 +412,8 @@ enum PrepareOutcome: @unchecked Sendable {
 }
 
 struct PreparedFile {
-    struct Document {
-        var uniqueTerm: String
-        var document: Xapian.Document
-    }
-
     var entry: FileEntry
-    var documents: [Document]
+    var documents: [Xapian.Document]
     var codeNames: [String: String]
 }
 
@@ -344,11 +435,10 @@ struct FilePreparer: Sendable {
                                   records: document.records.count)
             var codeNames = document.codeNames
             for record in document.records {
-                for code in record.codes { if let name = code.name, codeNames[code.code] == nil { codeNames[code.code] = name } }
+                for code in record.codes { if let name = code.name { CodeNames.merge([code.code: name], into: &codeNames) } }
             }
-            let documents: [PreparedFile.Document] = document.records.enumerated().map { ordinal, record in
-                let made = RecordDocument.make(record: record, ordinal: ordinal, document: document, analyzer: analyzer)
-                return PreparedFile.Document(uniqueTerm: Schema.term(Schema.Prefix.uniqueID, made.id), document: made.document)
+            let documents = document.records.enumerated().map { ordinal, record in
+                RecordDocument.make(record: record, ordinal: ordinal, document: document, analyzer: analyzer).document
             }
             return .prepared(PreparedFile(entry: entry, documents: documents, codeNames: codeNames))
         } catch {

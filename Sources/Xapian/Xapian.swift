@@ -126,6 +126,12 @@ public final class WritableDatabase {
         }
     }
 
+    /// Adds a document without looking for one to replace (the caller knows there is none).
+    @discardableResult
+    public func addDocument(_ document: Document) throws -> UInt32 {
+        try XapianError.check { gk_writable_add(handle, document.handle, $0) }
+    }
+
     public func deleteDocuments(term: String) throws {
         var term = term
         _ = try term.withUTF8 { buffer in

@@ -58,6 +58,8 @@ void gk_writable_free(gk_writable *db);
 /// Replaces the document indexed by `unique_term` (adds it if none); returns the docid or 0.
 uint32_t gk_writable_replace_by_term(gk_writable *db, const char *unique_term, size_t length,
                                      const gk_document *doc, gk_error **error);
+/// Adds a document; returns its docid, or 0 on error.
+uint32_t gk_writable_add(gk_writable *db, const gk_document *doc, gk_error **error);
 /// Deletes every document indexed by `term`. Returns 0 on success.
 int gk_writable_delete_by_term(gk_writable *db, const char *term, size_t length, gk_error **error);
 int gk_writable_set_metadata(gk_writable *db, const char *key, const char *value, size_t length,

@@ -1,0 +1,107 @@
+import ChineseAnalysis
+import Dispatch
+import Foundation
+import Xapian
+
+/// Builds a new database on several threads. Xapian allows one writer per database, and adding
+/// documents is most of an indexer's work, so each worker writes its own part database (without
+/// fsync: a crash only loses parts that are thrown away anyway) and Xapian's compactor merges the
+/// parts into one, as `xapian-compact` would.
+struct ParallelBuild {
+    /// Folder for the parts and the merged result; removed by the caller.
+    let staging: String
+    let analyzer: Analyzer
+    let workers: Int
+
+    struct Result {
+        /// Per input file, in input order.
+        var outcomes: [FileOutcome]
+        /// The merged database, with every file's manifest entry in its metadata.
+        var mergedPath: String
+        var codeNames: [String: String]
+    }
+
+    enum FileOutcome {
+        case written(FileEntry)
+        case failed(String, String)
+    }
+
+    /// Writes `files` into parts and merges them. `onFile` is called after each file, one call
+    /// at a time, with the file's position in `files`.
+    func run(files: [String], onFile: @escaping @Sendable (Int, FileOutcome) -> Void) throws -> Result {
+        try? FileManager.default.removeItem(atPath: staging)
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let shared = SharedBuildState(count: files.count)
+        let preparer = FilePreparer(analyzer: analyzer)
+        let partPaths = (0..<workers).map { "\(staging)/part-\($0)" }
+
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            do {
+                let part = try WritableDatabase(path: partPaths[worker], mode: .createOrOverwrite, noSync: true)
+                while let index = shared.nextFile() {
+                    let outcome: FileOutcome
+                    switch preparer.prepare(files[index]) {
+                    case .failed(let path, let reason):
+                        outcome = .failed(path, reason)
+                    case .prepared(let file):
+                        for document in file.documents { try part.addDocument(document) }
+                        try part.setMetadata(Schema.Metadata.filePrefix + file.entry.path, file.entry.encoded)
+                        shared.addCodeNames(file.codeNames)
+                        outcome = .written(file.entry)
+                    }
+                    shared.finish(index, outcome, onFile)
+                }
+                try part.commit()
+            } catch {
+                shared.fail(error)
+            }
+        }
+        if let error = shared.error { throw error }
+
+        let merged = staging + "/merged"
+        try compactDatabases(partPaths, into: merged)
+        return Result(outcomes: shared.outcomes.map { $0! }, mergedPath: merged, codeNames: shared.codeNames)
+    }
+}
+
+/// What the workers of a parallel build share, behind one lock.
+private final class SharedBuildState: @unchecked Sendable {
+    // Everything below is guarded by `lock`.
+    private let lock = NSLock()
+    private var next = 0
+    private(set) var outcomes: [ParallelBuild.FileOutcome?]
+    private(set) var codeNames: [String: String] = [:]
+    private(set) var error: Error?
+
+    init(count: Int) {
+        outcomes = Array(repeating: nil, count: count)
+    }
+
+    /// The next file to prepare, or nil when all are taken or a worker failed.
+    func nextFile() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard error == nil, next < outcomes.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func finish(_ index: Int, _ outcome: ParallelBuild.FileOutcome, _ onFile: (Int, ParallelBuild.FileOutcome) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        outcomes[index] = outcome
+        onFile(index, outcome)
+    }
+
+    func addCodeNames(_ names: [String: String]) {
+        lock.lock()
+        defer { lock.unlock() }
+        CodeNames.merge(names, into: &codeNames)
+    }
+
+    func fail(_ failure: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if error == nil { error = failure }
+    }
+}
