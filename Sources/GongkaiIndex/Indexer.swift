@@ -40,6 +40,11 @@ public struct IndexOptions: Sendable {
     public var filesPerCommit = 200
     /// Called on the writing thread after each file.
     public var progress: (@Sendable (IndexProgress) -> Void)?
+    /// Domain names to learn besides the index's own and its changed files': the shards of a
+    /// sharded index all learn every shard's names, so that they share one vocabulary.
+    public var sharedDomainNames: Set<String> = []
+    /// Files whose records are removed although they still exist: they moved to another shard.
+    public var movedAway: Set<String> = []
 
     public init() {}
 }
@@ -92,7 +97,7 @@ public final class Indexer {
 
         // Pass 1: which files changed, and the names they bring.
         var changed: [String] = []
-        var names = Set(state.domainNames)
+        var names = Set(state.domainNames).union(options.sharedDomainNames)
         let scanner = FileScanner(manifest: state.manifest)
         try ParallelMap.run(files, workers: options.workers, transform: scanner.scan) { _, outcome in
             switch outcome {
@@ -114,8 +119,8 @@ public final class Indexer {
         }
 
         // Pass 2: write the changed files' records.
+        if !options.dryRun { state.domainNames = names.sorted() }
         if !options.dryRun && !changed.isEmpty {
-            state.domainNames = names.sorted()
             let analyzer = Analyzer(lexicon: lexicon, domainNames: state.domainNames)
             let sizes = changed.map { SourceFiles.size($0) }
             var progress = IndexProgress(filesDone: 0, filesTotal: changed.count, bytesDone: 0,
@@ -146,15 +151,14 @@ public final class Indexer {
         }
 
         let listed = Set(files)
-        if !options.keepMissing {
-            for entry in state.manifest.values.sorted(by: { $0.path < $1.path })
-            where !listed.contains(entry.path) && !FileManager.default.fileExists(atPath: entry.path) {
-                summary.removed.append(entry.path)
-                if options.dryRun { continue }
-                try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
-                try database.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
-                state.manifest[entry.path] = nil
-            }
+        for entry in state.manifest.values.sorted(by: { $0.path < $1.path }) where !listed.contains(entry.path) {
+            let gone = !FileManager.default.fileExists(atPath: entry.path)
+            guard options.movedAway.contains(entry.path) || (gone && !options.keepMissing) else { continue }
+            summary.removed.append(entry.path)
+            if options.dryRun { continue }
+            try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
+            try database.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
+            state.manifest[entry.path] = nil
         }
         if options.dryRun {
             summary.documents = state.manifest.count + summary.added.count - summary.removed.count
@@ -273,6 +277,8 @@ struct FileEntry: Equatable, Sendable {
 struct FileScan: Sendable {
     var entry: FileEntry
     var names: Set<String>
+    /// District, year, …: what a sharded index routes the file by.
+    var info: DocumentInfo
 }
 
 enum ScanOutcome: Sendable {
@@ -301,7 +307,7 @@ struct FileScanner: Sendable {
             let name = (path as NSString).lastPathComponent
             let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
             let entry = FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count)
-            return .changed(FileScan(entry: entry, names: DomainNames.collect(from: document)))
+            return .changed(FileScan(entry: entry, names: DomainNames.collect(from: document), info: document.info))
         } catch {
             return .failed(path, String(describing: error))
         }
