@@ -18,6 +18,8 @@ struct gk_writable {
 
 struct gk_database {
     Xapian::Database db;
+    // A combined database shares its parts' connections: freeing it must not close them.
+    bool shares_parts = false;
 };
 
 struct gk_document {
@@ -263,9 +265,28 @@ gk_database *gk_database_open(const char *path, gk_error **error) {
     return result;
 }
 
+gk_database *gk_database_open_remote(const char *host, unsigned int port, unsigned int timeout_ms,
+                                     unsigned int connect_timeout_ms, gk_error **error) {
+    gk_database *result = nullptr;
+    guarded(error, [&] {
+        result = new gk_database{Xapian::Remote::open(host, port, timeout_ms, connect_timeout_ms)};
+    });
+    return result;
+}
+
+gk_database *gk_database_combine(gk_database *const *parts, size_t count, gk_error **error) {
+    gk_database *result = nullptr;
+    guarded(error, [&] {
+        Xapian::Database combined;
+        for (size_t i = 0; i < count; ++i) combined.add_database(parts[i]->db);
+        result = new gk_database{std::move(combined), true};
+    });
+    return result;
+}
+
 void gk_database_free(gk_database *db) {
     if (db == nullptr) return;
-    guarded(nullptr, [&] { db->db.close(); });
+    if (!db->shares_parts) guarded(nullptr, [&] { db->db.close(); });
     delete db;
 }
 

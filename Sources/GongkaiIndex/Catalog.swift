@@ -27,10 +27,23 @@ public final class Catalog: Sendable {
     }
 
     static func load(_ database: Database, analyzers: AnalyzerCache) throws -> Catalog {
+        try load(combined: database, parts: [database], revision: try database.revision(), analyzers: analyzers)
+    }
+
+    /// The catalog of `parts` searched as `combined`. Metadata is read from each part and merged
+    /// (a combined database reads only its first part's): counts add up, names unite.
+    static func load(combined database: Database, parts: [Database], revision: UInt64,
+                     analyzers: AnalyzerCache) throws -> Catalog {
         var codeNames: [String: String] = [:]
-        let stored = try database.metadata(Schema.Metadata.codeNames)
-        if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
-            for (code, name) in members { codeNames[code] = name.stringValue }
+        var documentCount = 0
+        var domainNames: [String] = []
+        for part in parts {
+            let stored = try part.metadata(Schema.Metadata.codeNames)
+            if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
+                for (code, name) in members where codeNames[code] == nil { codeNames[code] = name.stringValue }
+            }
+            documentCount += Int(try part.metadata(Schema.Metadata.documentCount)) ?? 0
+            domainNames += DomainNames.decode(try part.metadata(Schema.Metadata.domainNames))
         }
         let departments = try database.allTerms(prefix: Schema.Prefix.department)
             .map { String($0.dropFirst(Schema.Prefix.department.count)) }
@@ -38,11 +51,9 @@ public final class Catalog: Sendable {
             .map { String($0.dropFirst(Schema.Prefix.project.count)) }
             .filter { !looksLikeProjectCode($0) }
         return Catalog(
-            revision: try database.revision(),
-            documentCount: Int(try database.metadata(Schema.Metadata.documentCount)) ?? 0,
-            recordCount: Int(try database.documentCount()),
+            revision: revision, documentCount: documentCount, recordCount: Int(try database.documentCount()),
             codeNames: codeNames, departments: departments, projectNames: projectNames,
-            analyzer: analyzers.analyzer(domainNames: DomainNames.decode(try database.metadata(Schema.Metadata.domainNames))))
+            analyzer: analyzers.analyzer(domainNames: domainNames))
     }
 
     /// Department names equal to or containing `text`.

@@ -40,6 +40,11 @@ public struct IndexOptions: Sendable {
     public var filesPerCommit = 200
     /// Called on the writing thread after each file.
     public var progress: (@Sendable (IndexProgress) -> Void)?
+    /// Domain names to learn besides the index's own and its changed files': the shards of a
+    /// sharded index all learn every shard's names, so that they share one vocabulary.
+    public var sharedDomainNames: Set<String> = []
+    /// Files whose records are removed although they still exist: they moved to another shard.
+    public var movedAway: Set<String> = []
 
     public init() {}
 }
@@ -94,7 +99,7 @@ public final class Indexer {
 
         // Pass 1: which files changed, and the names they bring.
         var changed: [String] = []
-        var names = Set(state.domainNames)
+        var names = Set(state.domainNames).union(options.sharedDomainNames)
         let scanner = FileScanner(manifest: state.manifest)
         try ParallelMap.run(files, workers: options.workers, transform: scanner.scan) { _, outcome in
             switch outcome {
@@ -122,8 +127,8 @@ public final class Indexer {
         }
 
         // Pass 2: write the changed files' records.
+        state.domainNames = names.sorted()
         if !changed.isEmpty {
-            state.domainNames = names.sorted()
             let analyzer = Analyzer(lexicon: lexicon, domainNames: state.domainNames)
             let tracker = ProgressTracker(files: changed, started: started, report: options.progress)
             // A new database is built in parallel parts; an existing one is updated in place.
@@ -150,11 +155,14 @@ public final class Indexer {
         return summary
     }
 
-    /// Indexed files that no longer exist, unless they are to be kept.
+    /// Indexed files whose records go: those that moved to another database (shard), and those
+    /// that no longer exist unless they are to be kept.
     private func missingEntries(_ state: IndexState, listed: Set<String>, options: IndexOptions) -> [FileEntry] {
-        guard !options.keepMissing else { return [] }
-        return state.manifest.values.sorted { $0.path < $1.path }
-            .filter { !listed.contains($0.path) && !FileManager.default.fileExists(atPath: $0.path) }
+        state.manifest.values.sorted { $0.path < $1.path }.filter { entry in
+            guard !listed.contains(entry.path) else { return false }
+            if options.movedAway.contains(entry.path) { return true }
+            return !options.keepMissing && !FileManager.default.fileExists(atPath: entry.path)
+        }
     }
 
     /// One writer, fed by parallel preparation; commits every `filesPerCommit` files so a crash
@@ -369,6 +377,8 @@ struct FileEntry: Equatable, Sendable {
 struct FileScan: Sendable {
     var entry: FileEntry
     var names: Set<String>
+    /// District, year, …: what a sharded index routes the file by.
+    var info: DocumentInfo
 }
 
 enum ScanOutcome: Sendable {
@@ -397,7 +407,7 @@ struct FileScanner: Sendable {
             let name = (path as NSString).lastPathComponent
             let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
             let entry = FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count)
-            return .changed(FileScan(entry: entry, names: DomainNames.collect(from: document)))
+            return .changed(FileScan(entry: entry, names: DomainNames.collect(from: document), info: document.info))
         } catch {
             return .failed(path, String(describing: error))
         }

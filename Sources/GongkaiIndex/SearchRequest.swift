@@ -110,4 +110,6 @@ public struct SearchResponse: Sendable {
     /// The parsed query and its Xapian form, when asked for.
     public var explanation: JSONValue?
     public var revision: UInt64
+    /// Shards left out of the answer, and why.
+    public var warnings: [String] = []
 }

@@ -2,12 +2,35 @@ import ChineseAnalysis
 import Foundation
 import Xapian
 
-/// Answers searches over one database handle. Not thread-safe: each worker thread owns one
-/// searcher (and so its own Xapian `Database`); the analyzer and catalog are shared read-only.
+/// What a searcher reads: one database, or shards searched as one.
+protocol SearchSource: AnyObject {
+    /// Moves to the newest revision; true when the catalog of `revision` is out of date.
+    func refresh(servingRevision revision: UInt64) throws -> Bool
+    func loadCatalog(analyzers: AnalyzerCache) throws -> Catalog
+    /// The matches, and warnings about shards left out.
+    func search(_ query: Query, options: SearchOptions) throws -> (result: SearchResult, warnings: [String])
+}
+
+extension Database: SearchSource {
+    func refresh(servingRevision revision: UInt64) throws -> Bool {
+        try reopen() || (try self.revision()) != revision
+    }
+
+    func loadCatalog(analyzers: AnalyzerCache) throws -> Catalog {
+        try Catalog.load(self, analyzers: analyzers)
+    }
+
+    func search(_ query: Query, options: SearchOptions) throws -> (result: SearchResult, warnings: [String]) {
+        (try search(query, options: options), [])
+    }
+}
+
+/// Answers searches over one database handle (or one per shard). Not thread-safe: each worker
+/// thread owns one searcher (and so its own Xapian `Database`); the analyzer and catalog are
+/// shared read-only.
 public final class Searcher {
-    public let databasePath: String
     private let analyzers: AnalyzerCache
-    private let database: Database
+    private let source: SearchSource
     private var catalog: Catalog
     private var lastReopenCheck = Date.distantPast
     /// How stale a searcher may be before it checks for a newer revision.
@@ -15,11 +38,19 @@ public final class Searcher {
     /// Seconds a match may spend counting before it stops early and reports an estimate.
     public var timeLimit: Double = 5
 
-    public init(databasePath: String, analyzers: AnalyzerCache) throws {
-        self.databasePath = databasePath
+    public convenience init(databasePath: String, analyzers: AnalyzerCache) throws {
+        try self.init(source: try Database(path: databasePath), analyzers: analyzers)
+    }
+
+    /// A searcher over shards searched as one, with its own connections to them.
+    public convenience init(shards: ShardSet, analyzers: AnalyzerCache) throws {
+        try self.init(source: try ShardedDatabase(shards), analyzers: analyzers)
+    }
+
+    init(source: SearchSource, analyzers: AnalyzerCache) throws {
         self.analyzers = analyzers
-        database = try Database(path: databasePath)
-        catalog = try Catalog.load(database, analyzers: analyzers)
+        self.source = source
+        catalog = try source.loadCatalog(analyzers: analyzers)
         lastReopenCheck = Date()
     }
 
@@ -28,8 +59,8 @@ public final class Searcher {
         let now = Date()
         if forceReopen || now.timeIntervalSince(lastReopenCheck) >= reopenInterval {
             lastReopenCheck = now
-            if try database.reopen() || (try database.revision()) != catalog.revision {
-                catalog = try Catalog.load(database, analyzers: analyzers)
+            if try source.refresh(servingRevision: catalog.revision) {
+                catalog = try source.loadCatalog(analyzers: analyzers)
             }
         }
         return catalog
@@ -57,7 +88,7 @@ public final class Searcher {
             options.sortSlot = Schema.Slot.year
             options.sortDescending = request.sort == .yearDescending
         }
-        let result = try database.search(compiled.query, options: options)
+        let (result, warnings) = try source.search(compiled.query, options: options)
 
         let snippets = SnippetMaker(analyzer: analyzer, queryWords: compiled.highlightWords)
         let hits = result.matches.map { match -> JSONValue in
@@ -85,7 +116,7 @@ public final class Searcher {
         return SearchResponse(
             total: Int(result.isExact ? result.matchesLowerBound : result.matchesEstimated),
             totalExact: result.isExact, hits: hits, facets: facets, explanation: explanation,
-            revision: catalog.revision)
+            revision: catalog.revision, warnings: warnings)
     }
 
     private func facetEntry(_ facet: FacetRequest, value: String, count: Int, catalog: Catalog) -> JSONValue {

@@ -25,6 +25,12 @@ public final class RequestTicket: Sendable {
     }
 }
 
+/// What a daemon serves: one database, or shards searched as one.
+public enum ServedIndex: Sendable {
+    case database(String)
+    case shards(ShardSet)
+}
+
 /// The protocol's meaning, free of sockets: a request line in, a response line out. Holds one
 /// searcher per worker thread, each with its own Xapian database handle.
 public final class SearchService: Sendable {
@@ -37,11 +43,15 @@ public final class SearchService: Sendable {
     private let started = ContinuousClock.now
     private let logger: Logger
 
-    public init(databasePath: String, analyzers: AnalyzerCache, workers: Int, requestTimeout: Duration = .seconds(5), logger: Logger) throws {
+    public convenience init(databasePath: String, analyzers: AnalyzerCache, workers: Int, requestTimeout: Duration = .seconds(5), logger: Logger) throws {
+        try self.init(index: .database(databasePath), analyzers: analyzers, workers: workers, requestTimeout: requestTimeout, logger: logger)
+    }
+
+    public init(index: ServedIndex, analyzers: AnalyzerCache, workers: Int, requestTimeout: Duration = .seconds(5), logger: Logger) throws {
         workerCount = max(1, workers)
         self.requestTimeout = requestTimeout
         // Xapian stops counting matches (check_at_least) at half the budget, leaving time to answer.
-        searchers = try SearcherPool(databasePath: databasePath, analyzers: analyzers, count: workerCount,
+        searchers = try SearcherPool(index: index, analyzers: analyzers, count: workerCount,
                                      timeLimit: Self.seconds(requestTimeout) / 2)
         self.logger = logger
     }
@@ -70,6 +80,8 @@ public final class SearchService: Sendable {
                 failure = error
             } catch let error as QueryError {
                 failure = ProtocolError("bad_query", error.message)
+            } catch let error as ShardUnavailableError {
+                failure = ProtocolError("shard_unavailable", error.description)
             } catch {
                 failure = ProtocolError("internal", String(describing: error))
             }
@@ -164,6 +176,7 @@ public final class SearchService: Sendable {
                 members.append(("facets", .object(response.facets.map { ($0.name, .array($0.values)) })))
             }
             if let explanation = response.explanation { members.append(("explain", explanation)) }
+            if !response.warnings.isEmpty { members.append(("warnings", .array(response.warnings.map(JSONValue.string)))) }
             members.append(("revision", .int(Int(clamping: response.revision))))
             members.append(("took_ms", .double(Self.milliseconds(start.duration(to: .now)))))
             return members
@@ -224,9 +237,13 @@ final class SearcherPool: @unchecked Sendable {
     private var reopenGeneration = 0
     private var generations: [ObjectIdentifier: Int] = [:]
 
-    init(databasePath: String, analyzers: AnalyzerCache, count: Int, timeLimit: Double) throws {
+    init(index: ServedIndex, analyzers: AnalyzerCache, count: Int, timeLimit: Double) throws {
         idle = try (0..<max(1, count)).map { _ in
-            let searcher = try Searcher(databasePath: databasePath, analyzers: analyzers)
+            let searcher: Searcher
+            switch index {
+            case .database(let path): searcher = try Searcher(databasePath: path, analyzers: analyzers)
+            case .shards(let shards): searcher = try Searcher(shards: shards, analyzers: analyzers)
+            }
             searcher.timeLimit = timeLimit
             return searcher
         }

@@ -198,12 +198,39 @@ public func compactDatabases(_ sources: [String], into destination: String) thro
 /// A read-only view of a database at one revision. Not thread-safe: give each thread its own.
 public final class Database {
     let handle: OpaquePointer
+    /// The databases a combined database searches; kept alive as long as it is.
+    private let parts: [Database]
 
     public init(path: String) throws {
         guard let handle = try XapianError.check({ gk_database_open(path, $0) }) else {
             throw XapianError(type: "DatabaseOpeningError", message: "cannot open \(path)")
         }
         self.handle = handle
+        parts = []
+    }
+
+    /// A database served by `xapian-tcpsrv`. Each operation fails with `NetworkTimeoutError` after
+    /// `timeoutMilliseconds`, connecting after `connectTimeoutMilliseconds`.
+    public init(host: String, port: UInt16, timeoutMilliseconds: UInt32, connectTimeoutMilliseconds: UInt32) throws {
+        guard let handle = try XapianError.check({
+            gk_database_open_remote(host, UInt32(port), timeoutMilliseconds, connectTimeoutMilliseconds, $0)
+        }) else {
+            throw XapianError(type: "NetworkError", message: "cannot connect to \(host):\(port)")
+        }
+        self.handle = handle
+        parts = []
+    }
+
+    /// One database searching `parts` as one: global statistics, merged ranking, facets over all.
+    public init(combining parts: [Database]) throws {
+        let handles: [OpaquePointer?] = parts.map(\.handle)
+        guard let handle = try handles.withUnsafeBufferPointer({ buffer in
+            try XapianError.check { gk_database_combine(buffer.baseAddress, buffer.count, $0) }
+        }) else {
+            throw XapianError(type: "InternalError", message: "cannot combine databases")
+        }
+        self.handle = handle
+        self.parts = parts
     }
 
     deinit { gk_database_free(handle) }

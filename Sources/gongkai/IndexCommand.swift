@@ -33,6 +33,9 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Files between commits; a crash loses at most this many files' work.")
     var commitEvery = IndexOptions().filesPerCommit
 
+    @Option(help: "Write one database per district or per year under --db (see the README). A sharded folder keeps its key when this is left out.")
+    var shardBy: ShardKey?
+
     @Argument(help: "Files and folders to index.")
     var paths: [String]
 
@@ -45,7 +48,11 @@ struct IndexCommand: ParsableCommand {
         options.progress = ProgressReporter.forStandardError().report
         let summary: IndexSummary
         do {
-            summary = try Indexer(databasePath: db, lexicon: try Lexicon.loadDefault()).run(paths: paths, options: options)
+            if let key = try shardBy ?? ShardLayout(root: db).read()?.key {
+                summary = try ShardedIndexer(root: db, key: key, lexicon: try Lexicon.loadDefault()).run(paths: paths, options: options)
+            } else {
+                summary = try Indexer(databasePath: db, lexicon: try Lexicon.loadDefault()).run(paths: paths, options: options)
+            }
         } catch {
             printError("gongkai index: \(error)")
             throw ExitCode(2)
@@ -140,3 +147,5 @@ struct ProgressReporter: Sendable {
         func set() { isSet = true }
     }
 }
+
+extension ShardKey: ExpressibleByArgument {}

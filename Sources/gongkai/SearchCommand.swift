@@ -83,6 +83,10 @@ struct SearchCommand: ParsableCommand {
             printError("gongkai search: \(response["error"]?["message"]?.stringValue ?? line)")
             throw ExitCode(1)
         }
+        // A partial answer says so, apart from the results.
+        if case .array(let warnings)? = response["warnings"] {
+            for warning in warnings { printError("gongkai search: warning: \(warning.stringValue ?? "")") }
+        }
         print(ResultFormatter(response: response, highlight: isatty(STDOUT_FILENO) != 0).text)
     }
 }

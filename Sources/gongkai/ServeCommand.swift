@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChineseAnalysis
+import Foundation
 import GongkaiIndex
 import GongkaiServer
 import Logging
@@ -12,8 +13,16 @@ struct ServeCommand: ParsableCommand {
         abstract: "Answer JSON-lines search requests on a Unix socket (or a socket systemd hands over)."
     )
 
-    @Option(help: "The database folder. Default: $GONGKAI_DB or ./gongkai.db")
+    @Option(help: "The database folder (sharded or not). Default: $GONGKAI_DB or ./gongkai.db")
     var db: String = Defaults.database
+
+    @Option(name: .customLong("shard"), help: ArgumentHelp(
+        "A shard to search instead of --db: a database folder, tcp://HOST:PORT (xapian-tcpsrv), a sharded index's folder or a Xapian stub file. Repeat for several.",
+        valueName: "shard"))
+    var shards: [String] = []
+
+    @Option(help: "When a shard does not answer: partial (answer from the others, with warnings) or fail (a shard_unavailable error).")
+    var shardPolicy: ShardPolicy = .partial
 
     @Option(help: "The socket path. Default: $GONGKAI_SOCKET or /tmp/gongkai.sock")
     var socket: String = Defaults.socket
@@ -50,11 +59,11 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "gongkai")
-        var configuration = DaemonConfiguration(databasePath: db, socketPath: socket)
+        var configuration = DaemonConfiguration(databasePath: shards.isEmpty ? db : shards.joined(separator: ","), socketPath: socket)
         configuration.socketMode = UInt32(socketMode, radix: 8)!
         configuration.idleTimeout = idleTimeout
         do {
-            let service = try SearchService(databasePath: db, analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: workers,
+            let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: workers,
                                             requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), logger: logger)
             try Daemon(configuration: configuration, service: service, logger: logger).run()
         } catch {
@@ -62,6 +71,15 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(1)
         }
     }
+
+    private func servedIndex() throws -> ServedIndex {
+        guard !shards.isEmpty || FileManager.default.fileExists(atPath: ShardLayout(root: db).stubPath) else {
+            return .database(db)
+        }
+        let locations = try (shards.isEmpty ? [db] : shards).flatMap(ShardLocation.resolve)
+        return .shards(ShardSet(locations: locations, policy: shardPolicy, requestTimeout: requestTimeout))
+    }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension ShardPolicy: ExpressibleByArgument {}

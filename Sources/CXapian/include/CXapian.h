@@ -87,6 +87,13 @@ int gk_compact(const char *const *sources, size_t count, const char *destination
 
 /// Opens a database for reading: a directory, or a stub file listing databases.
 gk_database *gk_database_open(const char *path, gk_error **error);
+/// Opens a database served by xapian-tcpsrv. `timeout_ms` bounds each operation (then
+/// NetworkTimeoutError), `connect_timeout_ms` the connection.
+gk_database *gk_database_open_remote(const char *host, unsigned int port, unsigned int timeout_ms,
+                                     unsigned int connect_timeout_ms, gk_error **error);
+/// One database searching all of `parts` as one (none: an empty database). The parts stay
+/// usable on their own and share their connections with it: free it before them.
+gk_database *gk_database_combine(gk_database *const *parts, size_t count, gk_error **error);
 void gk_database_free(gk_database *db);
 /// Reopens on the latest revision; sets *changed when a newer revision is now served.
 int gk_database_reopen(gk_database *db, int *changed, gk_error **error);

@@ -1,0 +1,220 @@
+import ChineseAnalysis
+import Disclosure
+import Foundation
+import Xapian
+
+/// What a sharded index splits its files by.
+public enum ShardKey: String, Sendable, CaseIterable {
+    case district
+    case year
+
+    /// Where a document whose district or year is unknown goes.
+    public static let fallbackShard = "unknown"
+
+    /// The shard of a document: the district in pinyin (`xicheng`) or the year (`2023`). ASCII, so
+    /// that a shard's name also serves as a systemd instance name and in a URL.
+    func shard(for info: DocumentInfo) -> String {
+        switch self {
+        case .district: return info.district.map(Self.shardName(forDistrict:)) ?? Self.fallbackShard
+        case .year: return info.year.map(String.init) ?? Self.fallbackShard
+        }
+    }
+
+    static func shardName(forDistrict district: String) -> String {
+        // A district missing from the table still gets a stable ASCII name.
+        pinyin[district] ?? "x" + district.utf8.map { String($0, radix: 16) }.joined()
+    }
+
+    /// `DocumentInfoInference.districts` in pinyin.
+    static let pinyin = [
+        "东城区": "dongcheng", "西城区": "xicheng", "朝阳区": "chaoyang", "丰台区": "fengtai",
+        "石景山区": "shijingshan", "海淀区": "haidian", "门头沟区": "mentougou", "房山区": "fangshan",
+        "通州区": "tongzhou", "顺义区": "shunyi", "昌平区": "changping", "大兴区": "daxing",
+        "怀柔区": "huairou", "平谷区": "pinggu", "密云区": "miyun", "延庆区": "yanqing",
+    ]
+}
+
+/// The files of a sharded index under its `--db` folder:
+/// - `shards/<name>/`: one Gongkai database per shard, same schema as an unsharded index;
+/// - `shards.stub`: a Xapian stub database (`auto shards/<name>` lines) that opens them all as one,
+///   for the daemon and for Xapian's own tools;
+/// - `shards.json`: the key and the shard names, for the next indexing run.
+public struct ShardLayout: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public var stubPath: String { root + "/shards.stub" }
+    var manifestPath: String { root + "/shards.json" }
+
+    func databasePath(_ shard: String) -> String { root + "/shards/" + shard }
+
+    /// Whether `root` holds an unsharded database (which sharding would sit beside, not replace).
+    var holdsUnshardedDatabase: Bool {
+        FileManager.default.fileExists(atPath: root + "/iamglass")
+    }
+
+    /// The key and shards of the sharded index at `root`, or nil when there is none.
+    public func read() throws -> (key: ShardKey, shards: [String])? {
+        guard let data = FileManager.default.contents(atPath: manifestPath) else { return nil }
+        let manifest = try JSONValue.parse(Array(data))
+        guard let key = manifest["shard_by"]?.stringValue.flatMap(ShardKey.init(rawValue:)),
+              case .array(let names)? = manifest["shards"] else {
+            throw ShardingError.badManifest(manifestPath)
+        }
+        return (key, names.compactMap(\.stringValue))
+    }
+
+    /// Writes the stub, then the manifest, each replacing the old one at once.
+    func write(key: ShardKey, shards: [String]) throws {
+        let stub = shards.map { "auto shards/\($0)\n" }.joined()
+        try Data(stub.utf8).write(to: URL(fileURLWithPath: stubPath), options: .atomic)
+        let manifest = JSONValue.object([("shard_by", .string(key.rawValue)), ("shards", .array(shards.map(JSONValue.string)))])
+        try Data((manifest.serialized() + "\n").utf8).write(to: URL(fileURLWithPath: manifestPath), options: .atomic)
+    }
+}
+
+public enum ShardingError: Error, CustomStringConvertible, Equatable {
+    case keyMismatch(String, stored: ShardKey, requested: ShardKey)
+    case unshardedDatabase(String)
+    case badManifest(String)
+
+    public var description: String {
+        switch self {
+        case .keyMismatch(let root, let stored, let requested):
+            return "\(root) is sharded by \(stored.rawValue), not \(requested.rawValue); index into a new folder to change the key"
+        case .unshardedDatabase(let root):
+            return "\(root) holds an unsharded index; index into a new folder to shard"
+        case .badManifest(let path):
+            return "\(path) is not a shard manifest"
+        }
+    }
+}
+
+/// Writes one database per shard under a folder. Each file is routed by its district or year,
+/// then every shard is written by an ordinary `Indexer` with the shard's files. Re-running is
+/// incremental per shard; a file whose district or year changed moves to its new shard.
+public final class ShardedIndexer {
+    public let layout: ShardLayout
+    public let key: ShardKey
+    private let lexicon: Lexicon
+
+    public init(root: String, key: ShardKey, lexicon: Lexicon) {
+        layout = ShardLayout(root: root)
+        self.key = key
+        self.lexicon = lexicon
+    }
+
+    public func run(paths: [String], options: IndexOptions = IndexOptions()) throws -> IndexSummary {
+        let started = Date()
+        let existing = try layout.read()
+        if let existing, existing.key != key {
+            throw ShardingError.keyMismatch(layout.root, stored: existing.key, requested: key)
+        }
+        if layout.holdsUnshardedDatabase { throw ShardingError.unshardedDatabase(layout.root) }
+        let files = try SourceFiles.list(paths)
+        var states: [String: IndexState] = [:]
+        for shard in existing?.shards ?? [] { states[shard] = try loadState(shard) }
+        let routing = try route(files, states: states, workers: options.workers)
+
+        try FileManager.default.createDirectory(atPath: layout.root + "/shards", withIntermediateDirectories: true)
+        var summary = IndexSummary()
+        summary.dryRun = options.dryRun
+        summary.failed = routing.failed
+        let shards = Set(states.keys).union(routing.files.keys).sorted()
+        for shard in shards {
+            var shardOptions = options
+            shardOptions.sharedDomainNames = routing.names
+            shardOptions.movedAway = routing.movedAway[shard] ?? []
+            let indexer = Indexer(databasePath: layout.databasePath(shard), lexicon: lexicon)
+            summary.absorb(try indexer.run(paths: routing.files[shard] ?? [], options: shardOptions))
+        }
+        // A file that moved was removed from one shard and added to another: for the user it was updated.
+        let moved = Set(summary.removed).intersection(summary.added)
+        summary.removed.removeAll(where: moved.contains)
+        summary.added.removeAll(where: moved.contains)
+        summary.updated += moved.sorted()
+        if !options.dryRun { try layout.write(key: key, shards: shards) }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    private func loadState(_ shard: String) throws -> IndexState {
+        let path = layout.databasePath(shard)
+        guard FileManager.default.fileExists(atPath: path) else {
+            return IndexState(schemaVersion: nil, manifest: [:], codeNames: [:], domainNames: [])
+        }
+        do {
+            return try IndexState.load(try WritableDatabase(path: path))
+        } catch let error as XapianError where error.type == "DatabaseLockError" {
+            throw IndexError.locked(path)
+        } catch let error as XapianError {
+            throw IndexError.database(error.description)
+        }
+    }
+
+    /// Where each file goes this run.
+    struct Routing {
+        var files: [String: [String]] = [:]
+        /// Per shard, files it holds that now belong to another.
+        var movedAway: [String: Set<String>] = [:]
+        /// Every shard's domain names and those of the changed files: the one vocabulary of all shards.
+        var names: Set<String> = []
+        var failed: [IndexSummary.Failure] = []
+    }
+
+    /// An unchanged file stays in the shard that holds it; a changed one is parsed for its
+    /// district or year. A file that cannot be read stays where it is (its records kept) and is
+    /// reported here.
+    private func route(_ files: [String], states: [String: IndexState], workers: Int) throws -> Routing {
+        var routing = Routing()
+        var holder: [String: String] = [:]
+        var manifest: [String: FileEntry] = [:]
+        for (shard, state) in states {
+            routing.names.formUnion(state.domainNames)
+            for (path, entry) in state.manifest {
+                holder[path] = shard
+                manifest[path] = entry
+            }
+        }
+        // Record ids are `<file name>:<ordinal>`, so names must be unique across all shards.
+        let pathsByName = Dictionary(manifest.values.map { ($0.name, $0.path) }) { first, _ in first }
+        let scanner = FileScanner(manifest: manifest)
+        try ParallelMap.run(files, workers: workers, transform: scanner.scan) { _, outcome in
+            switch outcome {
+            case .unchanged(let path):
+                routing.files[holder[path]!, default: []].append(path)
+            case .failed(let path, let reason):
+                routing.failed.append(.init(path: path, reason: reason))
+            case .changed(let scan):
+                let path = scan.entry.path
+                if let other = pathsByName[scan.entry.name], other != path {
+                    routing.failed.append(.init(path: path, reason: IndexError.duplicateFileName(scan.entry.name, other).description))
+                    return
+                }
+                let shard = key.shard(for: scan.info)
+                routing.files[shard, default: []].append(path)
+                routing.names.formUnion(scan.names)
+                if let previous = holder[path], previous != shard { routing.movedAway[previous, default: []].insert(path) }
+            }
+        }
+        return routing
+    }
+}
+
+extension IndexSummary {
+    /// Adds one shard's run to the summary of all.
+    mutating func absorb(_ part: IndexSummary) {
+        added += part.added
+        updated += part.updated
+        unchanged += part.unchanged
+        removed += part.removed
+        failed += part.failed
+        records += part.records
+        bytes += part.bytes
+        documents += part.documents
+        rebuilt = rebuilt || part.rebuilt
+    }
+}
