@@ -40,7 +40,8 @@ public final class Catalog: Sendable {
         for part in parts {
             let stored = try part.metadata(Schema.Metadata.codeNames)
             if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
-                for (code, name) in members where codeNames[code] == nil { codeNames[code] = name.stringValue }
+                CodeNames.merge(Dictionary(members.compactMap { code, name in name.stringValue.map { (code, $0) } }) { a, _ in a },
+                                into: &codeNames)
             }
             documentCount += Int(try part.metadata(Schema.Metadata.documentCount)) ?? 0
             domainNames += DomainNames.decode(try part.metadata(Schema.Metadata.domainNames))

@@ -1,5 +1,5 @@
 /// A search as the daemon and the library take it, already type-checked.
-public struct SearchRequest: Sendable, Equatable {
+public struct SearchRequest: Sendable, Hashable {
     /// The query string in the search language; empty matches everything (filtered).
     public var query = ""
     /// Filters as `filters` in a request: values of one field OR together, fields AND.
@@ -26,7 +26,7 @@ public struct SearchRequest: Sendable, Equatable {
     }
 }
 
-public enum SortOrder: String, Sendable, CaseIterable {
+public enum SortOrder: String, Sendable, Hashable, CaseIterable {
     case relevance
     case amountAscending = "amount"
     case amountDescending = "-amount"
@@ -112,4 +112,6 @@ public struct SearchResponse: Sendable {
     public var revision: UInt64
     /// Shards left out of the answer, and why.
     public var warnings: [String] = []
+    /// Whether the answer came from the result cache.
+    public var cached = false
 }

@@ -66,8 +66,22 @@ public final class Searcher {
         return catalog
     }
 
+    /// Answers already given for this revision, shared with other searchers; nil for none.
+    public var cache: ResultCache?
+
     public func search(_ request: SearchRequest) throws -> SearchResponse {
         let catalog = try currentCatalog()
+        let key = ResultCache.Key(revision: catalog.revision, request: request)
+        if var cached = cache?.lookup(key) {
+            cached.cached = true
+            return cached
+        }
+        let response = try compute(request, catalog: catalog)
+        cache?.store(response, for: key)
+        return response
+    }
+
+    private func compute(_ request: SearchRequest, catalog: Catalog) throws -> SearchResponse {
         let analyzer = catalog.analyzer
         let compiler = QueryCompiler(analyzer: analyzer, resolver: FilterResolver(catalog: catalog))
         let compiled = try compiler.compile(query: request.query, filters: request.filters)

@@ -39,6 +39,7 @@ public final class SearchService: Sendable {
     /// Past this a request is answered with a `timeout` error.
     public let requestTimeout: Duration
     private let searchers: SearcherPool
+    private let cache: ResultCache
     private let statistics = NIOLockedValueBox(Statistics())
     private let started = ContinuousClock.now
     private let logger: Logger
@@ -47,12 +48,15 @@ public final class SearchService: Sendable {
         try self.init(index: .database(databasePath), analyzers: analyzers, workers: workers, requestTimeout: requestTimeout, logger: logger)
     }
 
-    public init(index: ServedIndex, analyzers: AnalyzerCache, workers: Int, requestTimeout: Duration = .seconds(5), logger: Logger) throws {
+    /// `cacheEntries`: answers kept for repeated searches of the served revision (0: none).
+    public init(index: ServedIndex, analyzers: AnalyzerCache, workers: Int, requestTimeout: Duration = .seconds(5),
+                cacheEntries: Int = 1024, logger: Logger) throws {
         workerCount = max(1, workers)
         self.requestTimeout = requestTimeout
+        cache = ResultCache(capacity: cacheEntries)
         // Xapian stops counting matches (check_at_least) at half the budget, leaving time to answer.
         searchers = try SearcherPool(index: index, analyzers: analyzers, count: workerCount,
-                                     timeLimit: Self.seconds(requestTimeout) / 2)
+                                     timeLimit: Self.seconds(requestTimeout) / 2, cache: cacheEntries > 0 ? cache : nil)
         self.logger = logger
     }
 
@@ -148,6 +152,7 @@ public final class SearchService: Sendable {
         case .stats:
             let catalog = try searchers.withSearcher { try $0.currentCatalog() }
             let stats = statistics.withLockedValue { $0 }
+            let cached = cache.statistics
             return [
                 ("ok", .bool(true)),
                 ("documents", .int(catalog.documentCount)),
@@ -159,6 +164,8 @@ public final class SearchService: Sendable {
                 ("connections", .int(stats.connections)),
                 ("workers", .int(workerCount)),
                 ("latency_ms", .object([("p50", .double(stats.percentile(0.50))), ("p99", .double(stats.percentile(0.99)))])),
+                ("cache", .object([("entries", .int(cached.entries)), ("capacity", .int(cache.capacity)),
+                                   ("hits", .int(cached.hits)), ("misses", .int(cached.misses))])),
             ]
         case .search(let search):
             let response = try searchers.withSearcher { try $0.search(search) }
@@ -178,6 +185,7 @@ public final class SearchService: Sendable {
             if let explanation = response.explanation { members.append(("explain", explanation)) }
             if !response.warnings.isEmpty { members.append(("warnings", .array(response.warnings.map(JSONValue.string)))) }
             members.append(("revision", .int(Int(clamping: response.revision))))
+            if response.cached { members.append(("cached", .bool(true))) }
             members.append(("took_ms", .double(Self.milliseconds(start.duration(to: .now)))))
             return members
         }
@@ -237,7 +245,7 @@ final class SearcherPool: @unchecked Sendable {
     private var reopenGeneration = 0
     private var generations: [ObjectIdentifier: Int] = [:]
 
-    init(index: ServedIndex, analyzers: AnalyzerCache, count: Int, timeLimit: Double) throws {
+    init(index: ServedIndex, analyzers: AnalyzerCache, count: Int, timeLimit: Double, cache: ResultCache?) throws {
         idle = try (0..<max(1, count)).map { _ in
             let searcher: Searcher
             switch index {
@@ -245,6 +253,7 @@ final class SearcherPool: @unchecked Sendable {
             case .shards(let shards): searcher = try Searcher(shards: shards, analyzers: analyzers)
             }
             searcher.timeLimit = timeLimit
+            searcher.cache = cache
             return searcher
         }
     }

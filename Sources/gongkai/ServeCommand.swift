@@ -39,6 +39,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds a request may take before it is answered with a timeout error.")
     var requestTimeout: Double = 5
 
+    @Option(help: "Answers kept for repeated searches of the served revision (0 turns the cache off).")
+    var cacheEntries = 1024
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -47,6 +50,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--socket-mode must be octal permissions such as 0660")
         }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard cacheEntries >= 0 else { throw ValidationError("--cache-entries must be 0 or more") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard requestTimeout > 0 else { throw ValidationError("--request-timeout must be positive") }
     }
@@ -64,7 +68,8 @@ struct ServeCommand: ParsableCommand {
         configuration.idleTimeout = idleTimeout
         do {
             let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: workers,
-                                            requestTimeout: .milliseconds(Int64(requestTimeout * 1000)), logger: logger)
+                                            requestTimeout: .milliseconds(Int64(requestTimeout * 1000)),
+                                            cacheEntries: cacheEntries, logger: logger)
             try Daemon(configuration: configuration, service: service, logger: logger).run()
         } catch {
             printError("gongkai serve: \(error)")

@@ -183,8 +183,11 @@ final class Flag: @unchecked Sendable {
 }
 
 /// A response line without its timing, for comparing answers.
+/// An answer without what differs between identical searches: the time taken and whether it
+/// came from the result cache.
 func withoutTiming(_ line: String) -> String {
     line.replacingOccurrences(of: #","took_ms":[0-9.e+-]+"#, with: "", options: .regularExpression)
+        .replacingOccurrences(of: #","cached":true"#, with: "")
 }
 
 /// True when the daemon has closed the connection (not when the read merely timed out).

@@ -117,3 +117,37 @@ import Testing
         #expect(badYear["error"]?["code"] == .string("bad_query"))
     }
 }
+
+/// The result cache: a repeated search is answered from it, identically, until a new revision.
+@Suite(.serialized) struct ResultCacheTests {
+    @Test func repeatedSearchesComeFromTheCacheUntilTheIndexChanges() throws {
+        let scratch = TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try FileManager.default.copyItem(atPath: TestPaths.corpus, toPath: scratch + "/corpus")
+        let daemon = try DaemonProcess(corpus: scratch + "/corpus")
+        defer { daemon.stop() }
+        let client = try daemon.client()
+        let request = #"{"op":"search","q":"蓝鲸计划 OR 视频会议","facets":["district","code:类"],"limit":5}"#
+        let first = try client.request(request)
+        let second = try client.request(request)
+        #expect(!first.contains(#""cached":true"#))
+        #expect(second.contains(#""cached":true"#))
+        #expect(withoutTiming(first) == withoutTiming(second))
+        let stats = try JSONValue.parse(Array(try client.request(#"{"op":"stats"}"#).utf8))
+        #expect(stats["cache"]?["hits"] == .int(1))
+
+        // A new revision: the same search is computed again and sees the new record.
+        let file = scratch + "/corpus/002_e3bab72684dbaaaa.txt"
+        try (try String(contentsOfFile: file, encoding: .utf8) + "\n朝阳区蓝鲸计划。\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try runGongkai(["index", "--db", daemon.databasePath, scratch + "/corpus"]).status == 0)
+        var third = ""
+        for _ in 0..<50 {
+            third = try client.request(request)
+            if !third.contains(#""cached":true"#) { break }
+            usleep(100_000)
+        }
+        let total = { (line: String) in (try? JSONValue.parse(Array(line.utf8)))?["total"]?.intValue ?? 0 }
+        #expect(!third.contains(#""cached":true"#))
+        #expect(total(third) == total(first) + 1)
+    }
+}

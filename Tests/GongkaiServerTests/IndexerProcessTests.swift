@@ -32,37 +32,68 @@ import Xapian
         try Database(path: database).documentCount()
     }
 
-    @Test func anIndexerKilledMidRunLeavesAServableDatabaseAndARerunCompletesIt() throws {
-        let corpus = try largeCorpus(copies: 15)
-        let scratch = (corpus as NSString).deletingLastPathComponent
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let killed = scratch + "/killed.db", reference = scratch + "/reference.db"
+    func expectConsistent(_ database: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/xapian-check") else { return }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/xapian-check")
+        check.arguments = [database]
+        check.standardOutput = FileHandle.nullDevice
+        try check.run()
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0)
+    }
 
-        let indexer = try startIndexer(["index", "--db", killed, "--commit-every", "3", "--workers", "2", corpus])
-        // Kill it once something is committed and before it has finished.
+    /// Kills an indexer once `interrupted` holds, checks that what it left is consistent, and
+    /// reruns it. Returns the records left by the killed run and after the rerun.
+    func killMidRun(database: String, corpus: String, interrupted: () -> Bool) throws -> (left: UInt32, final: UInt32) {
+        let indexer = try startIndexer(["index", "--db", database, "--commit-every", "3", "--workers", "2", corpus])
         let deadline = Date().addingTimeInterval(120)
-        while indexer.isRunning, Date() < deadline, ((try? recordCount(killed)) ?? 0) == 0 { usleep(20_000) }
+        while indexer.isRunning, Date() < deadline, !interrupted() { usleep(5_000) }
         #expect(indexer.isRunning, "the indexer finished before it could be killed; make the corpus larger")
         kill(indexer.processIdentifier, SIGKILL)
         indexer.waitUntilExit()
 
-        let partial = try recordCount(killed)
-        #expect(partial > 0)
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/xapian-check") {
-            let check = Process()
-            check.executableURL = URL(fileURLWithPath: "/usr/bin/xapian-check")
-            check.arguments = [killed]
-            check.standardOutput = FileHandle.nullDevice
-            try check.run()
-            check.waitUntilExit()
-            #expect(check.terminationStatus == 0)
-        }
-        let rerun = try runGongkai(["index", "--db", killed, corpus])
+        let left = try recordCount(database)
+        try expectConsistent(database)
+        let rerun = try runGongkai(["index", "--db", database, corpus])
         #expect(rerun.status == 0, "\(rerun.stderr)")
-        let complete = try runGongkai(["index", "--db", reference, corpus])
-        #expect(complete.status == 0)
-        #expect(try recordCount(killed) == recordCount(reference))
-        #expect(try recordCount(killed) > partial)
+        return (left, try recordCount(database))
+    }
+
+    /// An existing database is updated in place, committing every few files: a kill keeps the
+    /// files committed so far.
+    @Test func anIndexerKilledWhileUpdatingKeepsWhatItCommitted() throws {
+        let corpus = try largeCorpus(copies: 15)
+        let scratch = (corpus as NSString).deletingLastPathComponent
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let killed = scratch + "/killed.db", reference = scratch + "/reference.db"
+        #expect(try runGongkai(["index", "--db", reference, corpus]).status == 0)
+        #expect(try runGongkai(["index", "--db", killed, TestPaths.corpus]).status == 0)
+        let before = try recordCount(killed)
+
+        let (left, final) = try killMidRun(database: killed, corpus: corpus) {
+            ((try? recordCount(killed)) ?? 0) > before
+        }
+        let uninterrupted = try recordCount(reference) + before
+        #expect(left > before && left < uninterrupted)
+        #expect(final == uninterrupted)
+    }
+
+    /// A new database is built in parallel parts swapped in at the end: a kill before the swap
+    /// leaves the empty database, and the next run builds it.
+    @Test func anIndexerKilledWhileBuildingLeavesTheEmptyDatabase() throws {
+        let corpus = try largeCorpus(copies: 15)
+        let scratch = (corpus as NSString).deletingLastPathComponent
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let killed = scratch + "/killed.db", reference = scratch + "/reference.db"
+        #expect(try runGongkai(["index", "--db", reference, corpus]).status == 0)
+
+        let (left, final) = try killMidRun(database: killed, corpus: corpus) {
+            FileManager.default.fileExists(atPath: killed + ".building/part-0/iamglass")
+        }
+        #expect(left == 0)
+        #expect(final == (try recordCount(reference)))
+        #expect(!FileManager.default.fileExists(atPath: killed + ".building"))
     }
 
     @Test func aSecondIndexerFailsFastWithAClearMessage() throws {

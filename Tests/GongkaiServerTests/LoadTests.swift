@@ -20,7 +20,8 @@ extension DaemonTests {
         ]
 
         @Test func concurrentClientsGetTheSameAnswersAsOneClient() throws {
-            let daemon = try DaemonProcess()
+            // Without the result cache, so that every request is searched concurrently.
+            let daemon = try DaemonProcess(arguments: ["--cache-entries", "0"])
             defer { daemon.stop() }
             let single = try daemon.client()
             let expected = try Self.queries.map { withoutTiming(try single.request($0)) }
