@@ -135,10 +135,39 @@ def index_ours(binary, corpus, work):
                 "summary": output.strip()}
 
 
-def serve_ours(binary, db, work, clients, duration):
+def serve_ours(binary, databases, work, clients, duration, label, cache=True):
+    """Serves one database, or several as shards (--shard each), with or without the result cache.
+
+    The mix repeats ~20 requests, so with the cache on nearly every answer after the warm-up is
+    a cache hit: that run shows a repeated workload, the run without it shows searching."""
     socket_path = os.path.join(work, "ours.sock")
-    return serve_and_load([binary, "serve", "--db", db, "--socket", socket_path],
-                          socket_path, work, "ours", clients, duration)
+    command = [binary, "serve", "--socket", socket_path]
+    if len(databases) == 1:
+        command += ["--db", databases[0]]
+    else:
+        for db in databases:
+            command += ["--shard", db]
+    if not cache:
+        command += ["--cache-entries", "0"]
+    return serve_and_load(command, socket_path, work, label, clients, duration)
+
+
+def index_shards(binary, corpus, work, count):
+    """Splits the corpus round-robin into `count` folders (symlinks) and indexes each into its own
+    database: `count` local shards of the same corpus."""
+    files = corpus_files(corpus)
+    databases = []
+    for shard in range(count):
+        folder = os.path.join(work, f"shard{shard}.corpus")
+        subprocess.run(["rm", "-rf", folder], check=True)
+        os.makedirs(folder)
+        for path in files[shard::count]:
+            os.symlink(path, os.path.join(folder, os.path.basename(path)))
+        db = os.path.join(work, f"ours.shard{shard}.db")
+        subprocess.run(["rm", "-rf", db], check=True)
+        subprocess.run([binary, "index", "--db", db, folder], check=True, stdout=subprocess.DEVNULL)
+        databases.append(db)
+    return databases
 
 
 def index_reference(corpus, work, limit):
@@ -179,7 +208,8 @@ def targets(ours, reference):
     """[(name, measured, limit text, pass)] for issue 8's targets."""
     speedup = ours["index"]["mb_per_s"] / reference["index"]["mb_per_s"]
     cpu_speedup = ours["index"]["mb_per_cpu_s"] / reference["index"]["mb_per_cpu_s"]
-    at = level(ours["serve"], TARGET_CLIENTS)
+    # Latency is judged on the run without the result cache: with it the repeated mix is all hits.
+    at = level(ours["serve_uncached"], TARGET_CLIENTS)
     rows = [
         # Judged on wall-clock MB/s as issue 8 states it; the CPU-time ratio is shown beside it
         # because it is the steadier figure on a shared machine.
@@ -192,9 +222,9 @@ def targets(ours, reference):
     ]
     if at:
         rows += [
-            (f"query p50 at {TARGET_CLIENTS} clients", f"{at['p50_ms']:.2f} ms", f"<= {TARGET_P50_MS:g} ms",
+            (f"query p50 at {TARGET_CLIENTS} clients, no cache", f"{at['p50_ms']:.2f} ms", f"<= {TARGET_P50_MS:g} ms",
              at["p50_ms"] <= TARGET_P50_MS),
-            (f"query p99 at {TARGET_CLIENTS} clients", f"{at['p99_ms']:.2f} ms", f"<= {TARGET_P99_MS:g} ms",
+            (f"query p99 at {TARGET_CLIENTS} clients, no cache", f"{at['p99_ms']:.2f} ms", f"<= {TARGET_P99_MS:g} ms",
              at["p99_ms"] <= TARGET_P99_MS),
         ]
     return [{"target": n, "measured": m, "limit": l, "pass": p} for n, m, l, p in rows]
@@ -260,6 +290,18 @@ def table(results):
                                 ratio(ol["qps"], rl.get("qps")) + " o/r"))
         lines.append(row.format("             requests / errors", f"{ol['requests']}/{ol['errors']}",
                                 f"{rl.get('requests', 0)}/{rl.get('errors', 0)}", ""))
+    for key, title in (("serve_uncached", "ours without the result cache (reference has none)"),
+                       ("serve_shards", f"ours, {meta.get('shards', 1)} local shards, no cache")):
+        if key not in ours:
+            continue
+        lines.append(f"  {title}:")
+        for ol in ours[key]["levels"]:
+            rl = level(ref["serve"], ol["clients"]) or {}
+            lines.append(row.format(f"    {ol['clients']} clients: p50 / p99 (ms)", f"{fmt(ol['p50_ms'], 3)} / {fmt(ol['p99_ms'], 1)}",
+                                    f"{fmt(rl.get('p50_ms'), 3)} / {fmt(rl.get('p99_ms'), 1)}",
+                                    ratio(rl.get("p50_ms"), ol["p50_ms"]) + " r/o"))
+            lines.append(row.format("             q/s, errors", f"{fmt(ol['qps'], 0)}, {ol['errors']}",
+                                    fmt(rl.get("qps"), 0), ratio(ol["qps"], rl.get("qps")) + " o/r"))
     lines.append(row.format("  daemon RSS after run (MB)", fmt(ours["serve"]["rss_mb"], 1),
                             fmt(ref["serve"]["rss_mb"], 1), ""))
     lines.append(row.format("  daemon peak RSS VmHWM (MB)", fmt(ours["serve"]["peak_mb"], 1),
@@ -296,27 +338,29 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
 
-    # ISSUE 9 HOOK (--shards N): when the daemon can search several local shards, split the
-    # generated corpus into N folders here, index each into <work>/ours.shard<i>.db (timing
-    # the lot as "indexing"), and pass every shard to serve_ours (gongkai serve --db … ×N).
-    # The reference stays single-database; the report then gains a "shards" line in meta.
-    if args.shards != 1:
-        sys.exit("bench: --shards is not implemented yet (issue 9)")
-
     files = corpus_files(args.corpus)
     results = {"meta": {
         "docs": args.docs, "seed": args.seed, "files": len(files), "corpus_mb": corpus_bytes(files) / 1e6,
         "cores": os.cpu_count(), "loadavg_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "started": datetime.datetime.now().isoformat(timespec="seconds"), "commit": args.commit,
         "host": platform.node(), "clients": args.clients, "duration_s": args.duration,
-        "query_mix": QUERY_MIX,
+        "query_mix": QUERY_MIX, "shards": args.shards,
     }}
     print(f"bench: indexing {len(files)} documents with gongkai", flush=True)
     ours_db, ours_index = index_ours(args.binary, args.corpus, args.work)
     print(f"bench: {ours_index['summary']}", flush=True)
     print("bench: serving with gongkai", flush=True)
-    ours_serve = serve_ours(args.binary, ours_db, args.work, args.clients, args.duration)
-    results["ours"] = {"index": ours_index, "serve": ours_serve}
+    results["ours"] = {"index": ours_index}
+    results["ours"]["serve"] = serve_ours(args.binary, [ours_db], args.work, args.clients, args.duration, "ours")
+    print("bench: serving with gongkai, result cache off", flush=True)
+    results["ours"]["serve_uncached"] = serve_ours(args.binary, [ours_db], args.work, args.clients, args.duration,
+                                                   "ours, no cache", cache=False)
+    if args.shards > 1:
+        # Shards of the same corpus, indexed separately (not timed), searched as one.
+        print(f"bench: indexing {args.shards} shards, then serving them as one", flush=True)
+        shards = index_shards(args.binary, args.corpus, args.work, args.shards)
+        results["ours"]["serve_shards"] = serve_ours(args.binary, shards, args.work, args.clients, args.duration,
+                                                     f"ours, {args.shards} shards, no cache", cache=False)
 
     print("bench: indexing with the reference pipeline", flush=True)
     ref_db, ref_index = index_reference(args.corpus, args.work, args.reference_docs)
