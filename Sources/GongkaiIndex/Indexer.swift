@@ -1,6 +1,7 @@
 import ChineseAnalysis
 import Disclosure
 import Foundation
+import Glibc
 import Xapian
 
 /// What one indexing run did (or, with `dryRun`, would do).
@@ -583,8 +584,10 @@ enum SourceFiles {
         return files.sorted()
     }
 
+    /// The size of the file a path leads to (through symbolic links).
     static func size(_ path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 
     static func read(_ path: String) throws -> [UInt8] {
