@@ -33,8 +33,9 @@ struct QueryCompiler {
         }
         for (field, values) in filters { fieldValues[field, default: []] += values }
 
-        var query = ranked.isEmpty ? Xapian.Query.matchAll : Xapian.Query(.and, try ranked.map(compileNode))
-        if !ranked.isEmpty {
+        let rankedQueries = try ranked.compactMap(compileNode)
+        var query = rankedQueries.isEmpty ? Xapian.Query.matchAll : Xapian.Query(.and, rankedQueries)
+        if !rankedQueries.isEmpty {
             query = Xapian.Query(.andMaybe, [query, Self.typePrior])
         }
         let filterGroups = try fieldValues.keys.sorted { $0.rawValue < $1.rawValue }.map { field in
@@ -43,8 +44,9 @@ struct QueryCompiler {
         if !filterGroups.isEmpty {
             query = Xapian.Query(.filter, [query, filterGroups.count == 1 ? filterGroups[0] : Xapian.Query(.and, filterGroups)])
         }
-        if !excluded.isEmpty {
-            query = Xapian.Query(.andNot, [query, orQuery(try excluded.map(compileNode))])
+        let excludedQueries = try excluded.compactMap(compileNode)
+        if !excludedQueries.isEmpty {
+            query = Xapian.Query(.andNot, [query, orQuery(excludedQueries)])
         }
         return CompiledQuery(query: query, parsed: parsed, highlightWords: ranked.flatMap(Self.positiveTexts))
     }
@@ -58,11 +60,12 @@ struct QueryCompiler {
                      ["project": 15, "line_item": 5, "indicator": 4, "passage": 0], default: 0)
     }
 
-    private func compileNode(_ node: QueryNode) throws -> Xapian.Query {
+    /// The Xapian query for a node, or nil when it holds nothing searchable (a word of
+    /// punctuation only), so that it neither matches everything nor nothing where it stands.
+    private func compileNode(_ node: QueryNode) throws -> Xapian.Query? {
         switch node {
         case .word(let text), .phrase(let text):
-            guard let termQuery = analyzer.query(for: text) else { return .matchAll }
-            return xapianQuery(termQuery)
+            return analyzer.query(for: text).map(xapianQuery)
         case .field(let name, let value):
             // A filter inside OR/brackets: matches like a filter, adds no weight.
             return try filterQuery(resolver.condition(FilterField.named(name), value)).scaled(by: 0)
@@ -70,14 +73,20 @@ struct QueryCompiler {
             var positive: [Xapian.Query] = []
             var negative: [Xapian.Query] = []
             for part in parts {
-                if case .not(let inner) = part { negative.append(try compileNode(inner)) } else { positive.append(try compileNode(part)) }
+                if case .not(let inner) = part {
+                    if let query = try compileNode(inner) { negative.append(query) }
+                } else if let query = try compileNode(part) {
+                    positive.append(query)
+                }
             }
+            if positive.isEmpty && negative.isEmpty { return nil }
             let base = positive.isEmpty ? Xapian.Query.matchAll : Xapian.Query(.and, positive)
             return negative.isEmpty ? base : Xapian.Query(.andNot, [base, orQuery(negative)])
         case .or(let parts):
-            return Xapian.Query(.or, try parts.map(compileNode))
+            let alternatives = try parts.compactMap(compileNode)
+            return alternatives.isEmpty ? nil : Xapian.Query(.or, alternatives)
         case .not(let inner):
-            return Xapian.Query(.andNot, [.matchAll, try compileNode(inner)])
+            return try compileNode(inner).map { Xapian.Query(.andNot, [.matchAll, $0]) }
         }
     }
 
