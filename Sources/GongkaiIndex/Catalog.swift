@@ -38,11 +38,7 @@ public final class Catalog: Sendable {
         var documentCount = 0
         var domainNames: [String] = []
         for part in parts {
-            let stored = try part.metadata(Schema.Metadata.codeNames)
-            if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
-                CodeNames.merge(Dictionary(members.compactMap { code, name in name.stringValue.map { (code, $0) } }) { a, _ in a },
-                                into: &codeNames)
-            }
+            CodeNames.merge(CodeNames.decode(try part.metadata(Schema.Metadata.codeNames)), into: &codeNames)
             documentCount += Int(try part.metadata(Schema.Metadata.documentCount)) ?? 0
             domainNames += DomainNames.decode(try part.metadata(Schema.Metadata.domainNames))
         }

@@ -272,8 +272,7 @@ public final class Indexer {
         do {
             try database.setMetadata(Schema.Metadata.schemaVersion, Schema.version)
             try database.setMetadata(Schema.Metadata.documentCount, String(state.manifest.count))
-            let names = JSONValue.object(state.codeNames.keys.sorted().map { ($0, .string(state.codeNames[$0]!)) })
-            try database.setMetadata(Schema.Metadata.codeNames, names.serialized())
+            try database.setMetadata(Schema.Metadata.codeNames, CodeNames.encode(state.codeNames))
             try database.setMetadata(Schema.Metadata.domainNames, DomainNames.encode(state.domainNames))
             try database.commit()
         } catch let error as XapianError {
@@ -303,11 +302,7 @@ struct IndexState {
             let path = String(key.dropFirst(Schema.Metadata.filePrefix.count))
             if let entry = FileEntry(path: path, encoded: try database.metadata(key)) { manifest[path] = entry }
         }
-        var codeNames: [String: String] = [:]
-        let stored = try database.metadata(Schema.Metadata.codeNames)
-        if case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) {
-            for (code, value) in members { codeNames[code] = value.stringValue }
-        }
+        let codeNames = CodeNames.decode(try database.metadata(Schema.Metadata.codeNames))
         return IndexState(schemaVersion: version.isEmpty ? nil : version, manifest: manifest, codeNames: codeNames,
                           domainNames: DomainNames.decode(try database.metadata(Schema.Metadata.domainNames)))
     }
@@ -318,6 +313,18 @@ struct IndexState {
 enum CodeNames {
     static func merge(_ names: [String: String], into target: inout [String: String]) {
         for (code, name) in names where target[code].map({ name < $0 }) ?? true { target[code] = name }
+    }
+
+    /// The metadata form: a JSON object, codes sorted.
+    static func encode(_ names: [String: String]) -> String {
+        JSONValue.object(names.keys.sorted().map { ($0, .string(names[$0]!)) }).serialized()
+    }
+
+    static func decode(_ stored: String) -> [String: String] {
+        guard case .object(let members)? = try? JSONValue.parse(Array(stored.utf8)) else { return [:] }
+        var names: [String: String] = [:]
+        for (code, value) in members { if let name = value.stringValue { names[code] = name } }
+        return names
     }
 }
 

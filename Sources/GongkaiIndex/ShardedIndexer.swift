@@ -136,9 +136,31 @@ public final class ShardedIndexer {
         summary.removed.removeAll(where: moved.contains)
         summary.added.removeAll(where: moved.contains)
         summary.updated += moved.sorted()
-        if !options.dryRun { try layout.write(key: key, shards: shards) }
+        if !options.dryRun {
+            try unifyCodeNames(shards)
+            try layout.write(key: key, shards: shards)
+        }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Gives every shard the code names of all of them. A shard server serving several shards as
+    /// one (`xapian-tcpsrv A B`) shows only its first database's metadata, so each shard must carry
+    /// what the daemon needs for the whole index, as it does the domain names.
+    private func unifyCodeNames(_ shards: [String]) throws {
+        var union: [String: String] = [:]
+        for shard in shards { CodeNames.merge(try loadState(shard).codeNames, into: &union) }
+        let encoded = CodeNames.encode(union)
+        for shard in shards where FileManager.default.fileExists(atPath: layout.databasePath(shard)) {
+            do {
+                let database = try WritableDatabase(path: layout.databasePath(shard))
+                guard try database.metadata(Schema.Metadata.codeNames) != encoded else { continue }
+                try database.setMetadata(Schema.Metadata.codeNames, encoded)
+                try database.commit()
+            } catch let error as XapianError {
+                throw IndexError.database(error.description)
+            }
+        }
     }
 
     private func loadState(_ shard: String) throws -> IndexState {
