@@ -43,3 +43,53 @@ enum DomainVocabulary {
         return (sortedStrings(fragments), sortedStrings(pieces))
     }
 }
+
+/// The words an analyzer learned from domain names (`Analyzer.vocabulary`), in a form to store
+/// with an index: `Analyzer(lexicon:domainNames:vocabulary:)` rebuilds the analyzer from it.
+public struct DomainVocabularyData: Sendable, Equatable {
+    /// Word pairs that recur across names, sorted.
+    public var fragments: [String]
+    /// The names' symbol-free pieces, normalised, sorted.
+    public var pieces: [String]
+    /// Identifies the lexicon the words were learned with (its total frequency and word count);
+    /// empty when unknown.
+    public var lexiconFingerprint: String
+
+    public init(fragments: [String] = [], pieces: [String] = [], lexiconFingerprint: String = "") {
+        self.fragments = fragments
+        self.pieces = pieces
+        self.lexiconFingerprint = lexiconFingerprint
+    }
+
+    init(_ words: (fragments: [String], pieces: [String]), lexicon: Lexicon) {
+        self.init(fragments: words.fragments, pieces: words.pieces, lexiconFingerprint: Self.fingerprint(of: lexicon))
+    }
+
+    static func fingerprint(of lexicon: Lexicon) -> String {
+        String(lexicon.totalFrequency.bitPattern, radix: 16) + "-" + String(lexicon.wordCount)
+    }
+
+    /// Whether the words were learned with a lexicon like `lexicon` (same total frequency and
+    /// word count): if not, learn again from the names.
+    public func wasLearned(with lexicon: Lexicon) -> Bool {
+        lexiconFingerprint == Self.fingerprint(of: lexicon)
+    }
+
+    private static let header = "gongkai-domain-vocabulary 1"
+
+    /// Text for index metadata: a header line, the fingerprint, the number of fragments, then
+    /// one word per line (fragments, then pieces). Words hold no line breaks.
+    public func encoded() -> String {
+        ([Self.header, lexiconFingerprint, String(fragments.count)] + fragments + pieces).joined(separator: "\n")
+    }
+
+    /// Decodes `encoded()`; nil for anything else (an empty or older value).
+    public init?(encoded: String) {
+        let lines = encoded.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 3, lines[0] == Self.header, let count = Int(lines[2]), count >= 0,
+              count <= lines.count - 3 else { return nil }
+        let words = lines.dropFirst(3).map(String.init)
+        self.init(fragments: Array(words.prefix(count)), pieces: Array(words.dropFirst(count)),
+                  lexiconFingerprint: String(lines[1]))
+    }
+}

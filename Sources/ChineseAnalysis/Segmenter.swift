@@ -16,9 +16,10 @@ struct Segmenter: Sendable {
     let unknownLogProbability: Double
     let hmm: HMMModel
 
+    /// Shares the lexicon's trie, whose log probabilities are already against its total.
     init(lexicon: Lexicon) {
-        logTotal = log(max(lexicon.totalFrequency, 1))
-        trie = FrozenTrie(lexicon.trie, logTotal: logTotal)
+        logTotal = Lexicon.logTotal(lexicon.totalFrequency)
+        trie = lexicon.trie
         unknownLogProbability = -logTotal
         hmm = lexicon.hmm
     }
