@@ -88,6 +88,7 @@ public final class Analyzer: Sendable {
             // Fragments first; the pieces' frequencies are then computed against the lexicon
             // with the fragments (the trie is copied once and edited in place).
             var learned = lexicon
+            learned.reserveCapacity(forKeys: (vocabulary.fragments + vocabulary.pieces).reduce(0) { $0 + $1.unicodeScalars.count })
             learned.add(words: vocabulary.fragments, boost: Self.domainWordBoost, segmenter: general)
             learned.add(words: vocabulary.pieces, boost: Self.domainWordBoost)
             segmenter = Segmenter(lexicon: learned)

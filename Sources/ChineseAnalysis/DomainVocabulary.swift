@@ -85,10 +85,12 @@ public struct DomainVocabularyData: Sendable, Equatable {
 
     /// Decodes `encoded()`; nil for anything else (an empty or older value).
     public init?(encoded: String) {
-        let lines = encoded.split(separator: "\n", omittingEmptySubsequences: false)
+        // By bytes: splitting by Character is several times slower on 30,000 lines.
+        let lines = encoded.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
         guard lines.count >= 3, lines[0] == Self.header, let count = Int(lines[2]), count >= 0,
               count <= lines.count - 3 else { return nil }
-        let words = lines.dropFirst(3).map(String.init)
+        let words = lines.dropFirst(3)
         self.init(fragments: Array(words.prefix(count)), pieces: Array(words.dropFirst(count)),
                   lexiconFingerprint: String(lines[1]))
     }

@@ -129,6 +129,12 @@ public struct Lexicon: Sendable {
         apply(additions)
     }
 
+    /// Room for words of `keyCount` keys in all, made before adding them in several steps
+    /// so that the trie is copied (or grown) once.
+    mutating func reserveCapacity(forKeys keyCount: Int) {
+        trie.reserveCapacity(forKeys: keyCount)
+    }
+
     /// A word to add: its keys, its new frequency and the frequency it had before.
     struct Addition {
         var keys: [UInt32]
@@ -143,11 +149,12 @@ public struct Lexicon: Sendable {
         result.reserveCapacity(words.count)
         var keys: [UInt32] = []
         var units: [Unit] = []
+        var route: [Double] = [], next: [Int32] = []
         for word in words {
             let text = normalizer.normalize(word)
             guard Self.keys(of: text.scalars, units: &units, into: &keys) else { continue }
             let existing = trie.frequency(of: keys)
-            let split = segmenter.bestLogProbability(keys: keys)
+            let split = segmenter.bestLogProbability(keys: keys, route: &route, next: &next)
             let suggested = ((exp(split + segmenter.logTotal) + 1) * boost).rounded(.up)
             result.append(Addition(keys: keys, frequency: max(existing, suggested), existing: existing))
         }

@@ -26,8 +26,16 @@ struct Segmenter: Sendable {
 
     /// The log probability of the best split of a key sequence (no HMM).
     func bestLogProbability(keys: [UInt32]) -> Double {
-        var route = [Double](repeating: 0, count: keys.count + 1)
-        var next = [Int32](repeating: 0, count: keys.count)
+        var route: [Double] = [], next: [Int32] = []
+        return bestLogProbability(keys: keys, route: &route, next: &next)
+    }
+
+    /// `bestLogProbability(keys:)` with scratch arrays kept by the caller across calls.
+    func bestLogProbability(keys: [UInt32], route: inout [Double], next: inout [Int32]) -> Double {
+        if route.count < keys.count + 1 {
+            route = [Double](repeating: 0, count: keys.count + 1)
+            next = [Int32](repeating: 0, count: keys.count + 1)
+        }
         fillRoute(keys[...], route: &route, next: &next)
         return route[0]
     }

@@ -1,4 +1,20 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Asks for transparent huge pages over the 2 MB-aligned part of a large buffer: the trie's
+/// tables are written once at random, and 4 KB pages cost one fault each.
+func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    guard buffer.count >= 4 << 20, let start = buffer.baseAddress else { return }
+    let huge = 2 << 20
+    let from = (Int(bitPattern: start) + huge - 1) & ~(huge - 1)
+    let to = (Int(bitPattern: start) + buffer.count) & ~(huge - 1)
+    guard to > from else { return }
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: from), to - from, MADV_HUGEPAGE)
+    #endif
+}
 
 /// A trie over unit keys that grows as words are added, stored as one open-addressing hash table
 /// from (node, key) to child node. Node 0 is the root. Used to read the text dictionaries and
@@ -242,7 +258,11 @@ struct FrozenTrie: Sendable {
             guard total < Int(Int32.max) else { return nil }
         }
         let logTable = Self.logTable(image.frequencyValues, logTotal: logTotal)
-        var slots = [Slot](repeating: Self.emptySlot, count: max(total, 1))
+        var slots = [Slot](unsafeUninitializedCapacity: max(total, 1)) { buffer, count in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+            buffer.initialize(repeating: Self.emptySlot)
+            count = buffer.count
+        }
         var slotFrequencies = [UInt32](repeating: 0, count: max(total, 1))
         var stack: [(node: Int, remaining: UInt32)] = [(0, image.childCounts[0])]
         stack.reserveCapacity(64)
@@ -368,9 +388,19 @@ struct FrozenTrie: Sendable {
     /// edit of a shared trie copies it once, here).
     mutating func reserveCapacity(forKeys keyCount: Int) {
         let capacity = slots.count + 4 * keyCount
-        slots.reserveCapacity(capacity)
-        slotFrequencies.reserveCapacity(capacity)
+        if slots.capacity < capacity { slots = Self.copy(slots, capacity: capacity) }
+        if slotFrequencies.capacity < capacity { slotFrequencies = Self.copy(slotFrequencies, capacity: capacity) }
         frequencyValues.reserveCapacity(frequencyValues.count + keyCount)
+    }
+
+    /// `array` in a new buffer of `capacity`, on huge pages where possible.
+    private static func copy<T>(_ array: [T], capacity: Int) -> [T] {
+        var result = [T](unsafeUninitializedCapacity: capacity) { buffer, count in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+            count = 0
+        }
+        result.append(contentsOf: array)
+        return result
     }
 
     /// Sets the word's frequency to the larger of its old one and `frequency`; returns the old
