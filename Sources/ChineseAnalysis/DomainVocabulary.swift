@@ -5,11 +5,12 @@ enum DomainVocabulary {
     /// Longest recurring fragment learned, in units.
     static let maxFragmentLength = 8
 
-    /// Fragments first, then whole pieces; both sorted, so the result depends only on the set of names.
+    /// Fragments first, then whole pieces; both sorted by scalar values, so the result depends
+    /// only on the set of names.
     static func words(from names: [String], normalizer: Normalizer, segmenter: Segmenter)
         -> (fragments: [String], pieces: [String])
     {
-        var pieces = Set<[UInt32]>()
+        var pieces = Set<[UInt32]>(minimumCapacity: names.count * 2)
         var units: [Unit] = []
         for name in names {
             let text = normalizer.normalize(name)
@@ -24,21 +25,27 @@ enum DomainVocabulary {
                 pieceStart = units.indices.contains(i) && units[i].kind == .symbol ? i + 1 : i
             }
         }
-        var pairNames: [[UInt32]: Int] = [:]
+        var pairNames: [[UInt32]: Int] = Dictionary(minimumCapacity: pieces.count * 2)
+        var seen: [[UInt32]] = []  // a piece's pairs: a handful, so a list beats a set
         for piece in pieces {
             Unit.scan(piece, into: &units)
             let words = segmenter.segment(units, scalars: piece)
-            var seen = Set<[UInt32]>()
+            seen.removeAll(keepingCapacity: true)
             for (a, b) in zip(words, words.dropFirst()) where a.count + b.count <= maxFragmentLength {
                 let isHanPair = (a.first..<(b.first + b.count)).allSatisfy { units[$0].kind == .han }
                 guard isHanPair else { continue }
                 let pair = Array(piece[Int(units[a.first].start)..<Int(units[b.first + b.count - 1].end)])
-                if seen.insert(pair).inserted { pairNames[pair, default: 0] += 1 }
+                if !seen.contains(pair) {
+                    seen.append(pair)
+                    pairNames[pair, default: 0] += 1
+                }
             }
         }
         let fragments = pairNames.filter { $0.value >= 2 && !pieces.contains($0.key) }.keys
+        // Sorted by scalar values (the order in which they are added does not change the
+        // lexicon: every frequency is computed against the lexicon before, and sums are of integers).
         func sortedStrings(_ set: some Sequence<[UInt32]>) -> [String] {
-            set.map { String(String.UnicodeScalarView($0.compactMap(Unicode.Scalar.init))) }.sorted()
+            set.sorted { $0.lexicographicallyPrecedes($1) }.map { TermText.string($0[...], limit: .max)! }
         }
         return (sortedStrings(fragments), sortedStrings(pieces))
     }
