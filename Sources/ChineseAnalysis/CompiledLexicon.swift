@@ -83,9 +83,9 @@ extension Lexicon {
             let needed = valueCount * 8 + nodeCount * 8 + pairCount * 8 + 20 * 8 + emissionCount * 36 + 8
             guard reader.ok, reader.remaining == needed else { return nil }
             var image = TrieImage(frequencyValues: reader.array(valueCount) { Double(bitPattern: $0.u64()) })
-            image.keys = reader.array(nodeCount) { $0.u32() }
-            image.frequencyIndices = reader.array(nodeCount) { UInt32($0.u16()) }
-            image.childCounts = reader.array(nodeCount) { UInt32($0.u16()) }
+            image.keys = reader.u32Array(nodeCount)
+            image.frequencyIndices = reader.u16ArrayWidened(nodeCount)
+            image.childCounts = reader.u16ArrayWidened(nodeCount)
             let pairs = reader.array(pairCount) { ($0.u32(), $0.u32()) }
             var hmm = HMMModel()
             hmm.start = reader.states()
@@ -170,6 +170,39 @@ struct ByteReader {
         var s = HMMModel.States()
         for i in 0..<4 { s[i] = Double(bitPattern: u64()) }
         return s
+    }
+
+    /// `count` UInt32 values in one copy (on little-endian machines).
+    mutating func u32Array(_ count: Int) -> [UInt32] {
+        #if _endian(little)
+        guard count >= 0, offset + count * 4 <= raw.count else {
+            ok = false
+            return []
+        }
+        defer { offset += count * 4 }
+        return [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + count * 4)]))
+            initialized = count
+        }
+        #else
+        return array(count) { $0.u32() }
+        #endif
+    }
+
+    /// `count` UInt16 values as UInt32.
+    mutating func u16ArrayWidened(_ count: Int) -> [UInt32] {
+        guard count >= 0, offset + count * 2 <= raw.count else {
+            ok = false
+            return []
+        }
+        defer { offset += count * 2 }
+        let start = offset
+        return [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count {
+                buffer[i] = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: start + 2 * i, as: UInt16.self)))
+            }
+            initialized = count
+        }
     }
 
     mutating func array<T>(_ count: Int, _ element: (inout ByteReader) -> T) -> [T] {

@@ -263,28 +263,46 @@ struct FrozenTrie: Sendable {
             buffer.initialize(repeating: Self.emptySlot)
             count = buffer.count
         }
-        var slotFrequencies = [UInt32](repeating: 0, count: max(total, 1))
-        var stack: [(node: Int, remaining: UInt32)] = [(0, image.childCounts[0])]
-        stack.reserveCapacity(64)
-        for i in 1..<max(n, 1) {
-            while let last = stack.last, last.remaining == 0 { stack.removeLast() }
-            guard !stack.isEmpty else { return nil }
-            let parent = stack[stack.count - 1].node
-            stack[stack.count - 1].remaining -= 1
-            let key = image.keys[i]
-            guard key != Self.emptyKey else { return nil }
-            let f = image.frequencyIndices[i]
-            let base = Int(bases[parent]), mask = Int(masks[parent])
-            var j = Self.hash(key) & mask
-            while slots[base + j].key != Self.emptyKey {
-                guard slots[base + j].key != key else { return nil }  // duplicate child
-                j = (j + 1) & mask
-            }
-            slots[base + j] = Slot(key: key, step: Step(base: bases[i], mask: masks[i], logProbability: logTable[Int(f)]))
-            slotFrequencies[base + j] = f
-            if image.childCounts[i] > 0 { stack.append((i, image.childCounts[i])) }
+        var slotFrequencies = [UInt32](unsafeUninitializedCapacity: max(total, 1)) { buffer, count in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+            buffer.initialize(repeating: 0)
+            count = buffer.count
         }
-        guard stack.allSatisfy({ $0.remaining == 0 }) else { return nil }
+        // Each node goes into its parent's table (the parent is the innermost open node of the
+        // preorder). Each parent receives exactly its child count, so tables never fill up.
+        let wellFormed = slots.withUnsafeMutableBufferPointer { slots in
+            slotFrequencies.withUnsafeMutableBufferPointer { slotFrequencies in
+                image.keys.withUnsafeBufferPointer { keys in
+                    image.frequencyIndices.withUnsafeBufferPointer { frequencyIndices in
+                        image.childCounts.withUnsafeBufferPointer { childCounts in
+                            var stack: [(node: Int, remaining: UInt32)] = [(0, childCounts[0])]
+                            stack.reserveCapacity(64)
+                            for i in 1..<max(n, 1) {
+                                while let last = stack.last, last.remaining == 0 { stack.removeLast() }
+                                guard !stack.isEmpty else { return false }
+                                let parent = stack[stack.count - 1].node
+                                stack[stack.count - 1].remaining -= 1
+                                let key = keys[i]
+                                guard key != Self.emptyKey else { return false }
+                                let f = frequencyIndices[i]
+                                let base = Int(bases[parent]), mask = Int(masks[parent])
+                                var j = Self.hash(key) & mask
+                                while slots[base + j].key != Self.emptyKey {
+                                    guard slots[base + j].key != key else { return false }  // duplicate child
+                                    j = (j + 1) & mask
+                                }
+                                slots[base + j] = Slot(key: key, step: Step(base: bases[i], mask: masks[i],
+                                                                            logProbability: logTable[Int(f)]))
+                                slotFrequencies[base + j] = f
+                                if childCounts[i] > 0 { stack.append((i, childCounts[i])) }
+                            }
+                            return stack.allSatisfy { $0.remaining == 0 }
+                        }
+                    }
+                }
+            }
+        }
+        guard wellFormed else { return nil }
         self.slots = slots
         self.slotFrequencies = slotFrequencies
         self.frequencyValues = image.frequencyValues
