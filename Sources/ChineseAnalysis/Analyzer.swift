@@ -43,27 +43,86 @@ public final class Analyzer: Sendable {
     public let baseLexicon: Lexicon
     /// The names the domain vocabulary was learned from: sorted, without duplicates. Store these
     /// with the index; `Analyzer(lexicon:domainNames:)` with the same names rebuilds this analyzer.
+    /// Empty when the analyzer was made from a stored vocabulary without its names.
     public let domainNames: [String]
+    /// The words learned from `domainNames`. Store `vocabulary.encoded()` with the index too:
+    /// `Analyzer(lexicon:domainNames:vocabulary:)` rebuilds this analyzer from it without
+    /// learning again, which is most of the time learning takes.
+    public let vocabulary: DomainVocabularyData
     let normalizer: Normalizer
     let segmenter: Segmenter
     /// `#` + character for U+3400…U+9FFF, made once: every Han character of every text needs one.
     private let characterTerms: [String]
     private static let characterTermRange: ClosedRange<UInt32> = 0x3400...0x9FFF
+    /// `characterTerms`, shared by all analyzers of the process.
+    private static let sharedCharacterTerms = characterTermRange.map { TermText.character($0) }
 
-    public init(lexicon: Lexicon, domainNames: [String] = []) {
+    /// Learns the domain vocabulary of `domainNames` (in any order, duplicates ignored).
+    public convenience init(lexicon: Lexicon, domainNames: [String] = []) {
+        let names = Self.sortedNames(domainNames)
+        let general = Segmenter(lexicon: lexicon)
+        let vocabulary = names.isEmpty ? DomainVocabularyData()
+            : DomainVocabularyData(DomainVocabulary.words(from: names, normalizer: lexicon.normalizer, segmenter: general),
+                                   lexicon: lexicon)
+        self.init(lexicon: lexicon, names: names, vocabulary: vocabulary, general: general)
+    }
+
+    /// The analyzer that `Analyzer(lexicon:domainNames:)` makes, from the vocabulary it learned
+    /// (`vocabulary`, or `learnedVocabulary(from:lexicon:)`), without learning it again.
+    /// `domainNames` are only kept (for `domainNames` and `learning(names:)`): pass the names
+    /// the vocabulary was learned from, or none. Check `vocabulary.wasLearned(with: lexicon)`
+    /// first when the lexicon may have changed since.
+    public convenience init(lexicon: Lexicon, domainNames: [String] = [], vocabulary: DomainVocabularyData) {
+        self.init(lexicon: lexicon, names: Self.sortedNames(domainNames), vocabulary: vocabulary, general: nil)
+    }
+
+    private init(lexicon: Lexicon, names: [String], vocabulary: DomainVocabularyData, general: Segmenter?) {
         baseLexicon = lexicon
         normalizer = lexicon.normalizer
-        let names = Array(Set(domainNames.filter { !$0.isEmpty })).sorted()
-        self.domainNames = names
-        characterTerms = Self.characterTermRange.map { TermText.character($0) }
-        if names.isEmpty {
-            segmenter = Segmenter(lexicon: lexicon)
+        domainNames = names
+        self.vocabulary = vocabulary
+        characterTerms = Self.sharedCharacterTerms
+        if vocabulary.fragments.isEmpty && vocabulary.pieces.isEmpty {
+            segmenter = general ?? Segmenter(lexicon: lexicon)
         } else {
-            let general = Segmenter(lexicon: lexicon)
-            let learned = DomainVocabulary.words(from: names, normalizer: normalizer, segmenter: general)
-            let withFragments = lexicon.adding(words: learned.fragments, boost: Self.domainWordBoost, segmenter: general)
-            segmenter = Segmenter(lexicon: withFragments.adding(words: learned.pieces, boost: Self.domainWordBoost))
+            // Fragments first; the pieces' frequencies are then computed against the lexicon
+            // with the fragments (the trie is copied once and edited in place).
+            var learned = lexicon
+            learned.reserveCapacity(forKeys: (vocabulary.fragments + vocabulary.pieces).reduce(0) { $0 + $1.unicodeScalars.count })
+            learned.add(words: vocabulary.fragments, boost: Self.domainWordBoost, segmenter: general)
+            learned.add(words: vocabulary.pieces, boost: Self.domainWordBoost)
+            segmenter = Segmenter(lexicon: learned)
         }
+    }
+
+    /// The names without duplicates or empty ones, in `String` order.
+    static func sortedNames(_ names: [String]) -> [String] {
+        let unique = Array(Set(names.filter { !$0.isEmpty }))
+        // String's < compares the NFC forms; for text that is its own NFC form that is the
+        // order of the UTF-8 bytes, which is many times faster to compare.
+        guard unique.allSatisfy({ $0.unicodeScalars.allSatisfy { isOwnNFC($0.value) } }) else { return unique.sorted() }
+        var keyed = unique.map { (bytes: Array($0.utf8), name: $0) }
+        keyed.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+        return keyed.map(\.name)
+    }
+
+    /// Scalars that are unchanged by NFC and never compose with their neighbours: below the
+    /// combining marks, general punctuation dashes and quotes, CJK punctuation, unified
+    /// ideographs, full-width ASCII.
+    private static func isOwnNFC(_ v: UInt32) -> Bool {
+        switch v {
+        case 0..<0x300, 0x2010...0x2027, 0x3000...0x3029, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xFF01...0xFF5E: return true
+        default: return false
+        }
+    }
+
+    /// The vocabulary `Analyzer(lexicon: lexicon, domainNames: names)` learns, to store with an
+    /// index (`encoded()`) instead of learning it again at every start.
+    public static func learnedVocabulary(from names: [String], lexicon: Lexicon) -> DomainVocabularyData {
+        let names = sortedNames(names)
+        guard !names.isEmpty else { return DomainVocabularyData() }
+        let learned = DomainVocabulary.words(from: names, normalizer: lexicon.normalizer, segmenter: Segmenter(lexicon: lexicon))
+        return DomainVocabularyData(learned, lexicon: lexicon)
     }
 
     /// An analyzer over the default dictionaries (`Lexicon.loadDefault()`).

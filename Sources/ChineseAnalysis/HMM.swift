@@ -1,6 +1,6 @@
 /// jieba's BMES hidden Markov model (finalseg) for runs of characters the dictionary does not
 /// know: it guesses where unknown words (names, new terms) begin and end.
-struct HMMModel: Sendable {
+struct HMMModel: Sendable, Equatable {
     /// Log probabilities per state: 0 = B (begin), 1 = M (middle), 2 = E (end), 3 = S (single).
     typealias States = SIMD4<Double>
 

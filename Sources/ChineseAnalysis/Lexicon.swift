@@ -25,21 +25,49 @@ public struct Lexicon: Sendable {
     static let simplifiedFile = "t2s-characters.txt"
 
     let normalizer: Normalizer
-    private(set) var trie: WordTrie
+    /// The words, with log probabilities against `totalFrequency` (kept so by every change).
+    private(set) var trie: FrozenTrie
     private(set) var totalFrequency: Double
     let hmm: HMMModel
+    /// Whether the lexicon was read from the compiled file (`compiledFile`) instead of the text files.
+    public let isCompiled: Bool
 
     /// Number of known words.
     public var wordCount: Int { trie.wordCount }
 
-    /// Loads the dictionaries from `directory`, or from the first place `locateDirectory` finds.
+    init(normalizer: Normalizer, trie: FrozenTrie, totalFrequency: Double, hmm: HMMModel, isCompiled: Bool = false) {
+        self.normalizer = normalizer
+        self.trie = trie
+        self.totalFrequency = totalFrequency
+        self.hmm = hmm
+        self.isCompiled = isCompiled
+    }
+
+    init(normalizer: Normalizer, words: WordTrie, totalFrequency: Double, hmm: HMMModel) {
+        // A WordTrie's image is always well formed.
+        let trie = FrozenTrie(words.image(), logTotal: Self.logTotal(totalFrequency))!
+        self.init(normalizer: normalizer, trie: trie, totalFrequency: totalFrequency, hmm: hmm)
+    }
+
+    /// What log probabilities are taken against: log of the total frequency (at least 1).
+    static func logTotal(_ totalFrequency: Double) -> Double { log(max(totalFrequency, 1)) }
+
+    /// Loads the dictionaries from `directory`, or from the first place `locateDirectory` finds:
+    /// the compiled file when it is there and made from the text files as they are (by their
+    /// sizes), else the text files.
     public static func load(directory: String? = nil) throws -> Lexicon {
+        let dir = try locateDirectory(explicit: directory)
+        if let compiled = loadCompiled(directory: dir) { return compiled }
+        return try loadText(directory: dir)
+    }
+
+    /// Loads the text dictionaries (the source of truth) from `directory`, ignoring the compiled file.
+    public static func loadText(directory: String? = nil) throws -> Lexicon {
         let dir = try locateDirectory(explicit: directory)
         let normalizer = Normalizer(traditionalToSimplified: try loadSimplifiedTable(dir + "/" + simplifiedFile))
         let hmm = try loadHMM(dir + "/" + hmmFile)
-        var lexicon = Lexicon(normalizer: normalizer, trie: WordTrie(capacity: 1 << 19), totalFrequency: 0, hmm: hmm)
-        try lexicon.loadWords(dir + "/" + wordsFile)
-        return lexicon
+        let (words, total) = try loadWords(dir + "/" + wordsFile, normalizer: normalizer)
+        return Lexicon(normalizer: normalizer, words: words, totalFrequency: total, hmm: hmm)
     }
 
     private static let sharedDefault = Result { try Lexicon.load() }
@@ -90,27 +118,65 @@ public struct Lexicon: Sendable {
     /// `boost` multiplies the suggested frequency: domain words should win in their own texts.
     /// `segmenter` must be this lexicon's, when the caller already has it.
     func adding(words: [String], boost: Double, segmenter: Segmenter? = nil) -> Lexicon {
-        let segmenter = segmenter ?? Segmenter(lexicon: self)
         var result = self
+        result.add(words: words, boost: boost, segmenter: segmenter)
+        return result
+    }
+
+    /// `adding` in place: the trie is copied only when it is shared.
+    mutating func add(words: [String], boost: Double, segmenter: Segmenter? = nil) {
+        let additions = self.additions(words: words, boost: boost, segmenter: segmenter)
+        apply(additions)
+    }
+
+    /// Room for words of `keyCount` keys in all, made before adding them in several steps
+    /// so that the trie is copied (or grown) once.
+    mutating func reserveCapacity(forKeys keyCount: Int) {
+        trie.reserveCapacity(forKeys: keyCount)
+    }
+
+    /// A word to add: its keys, its new frequency and the frequency it had before.
+    struct Addition {
+        var keys: [UInt32]
+        var frequency: Double
+        var existing: Double
+    }
+
+    /// What `adding` adds, every frequency computed against this lexicon.
+    func additions(words: [String], boost: Double, segmenter: Segmenter? = nil) -> [Addition] {
+        let segmenter = segmenter ?? Segmenter(lexicon: self)
+        var result: [Addition] = []
+        result.reserveCapacity(words.count)
         var keys: [UInt32] = []
         var units: [Unit] = []
+        var route: [Double] = [], next: [Int32] = []
         for word in words {
             let text = normalizer.normalize(word)
             guard Self.keys(of: text.scalars, units: &units, into: &keys) else { continue }
             let existing = trie.frequency(of: keys)
-            let split = segmenter.bestLogProbability(keys: keys)
+            let split = segmenter.bestLogProbability(keys: keys, route: &route, next: &next)
             let suggested = ((exp(split + segmenter.logTotal) + 1) * boost).rounded(.up)
-            let frequency = max(existing, suggested)
-            result.totalFrequency += frequency - existing
-            result.trie.insert(keys, frequency: frequency)
+            result.append(Addition(keys: keys, frequency: max(existing, suggested), existing: existing))
         }
         return result
+    }
+
+    /// Inserts the words, in order, and brings the log probabilities up to the new total.
+    mutating func apply(_ additions: [Addition]) {
+        guard !additions.isEmpty else { return }
+        trie.reserveCapacity(forKeys: additions.reduce(0) { $0 + $1.keys.count })
+        for addition in additions {
+            totalFrequency += addition.frequency - addition.existing
+            trie.insert(addition.keys, frequency: addition.frequency)
+        }
+        trie.rebase(logTotal: Self.logTotal(totalFrequency))
     }
 
     /// This lexicon with its vocabulary cut down to `words` (frequencies kept, words the lexicon
     /// lacks added as by `adding`): used to segment by another corpus's word list and conventions.
     public func restricted(to words: [String]) -> Lexicon {
-        var base = Lexicon(normalizer: normalizer, trie: WordTrie(capacity: words.count * 3), totalFrequency: 0, hmm: hmm)
+        var base = WordTrie(capacity: words.count * 3)
+        var total = 0.0
         var keys: [UInt32] = []
         var units: [Unit] = []
         var missing: [String] = []
@@ -119,13 +185,13 @@ public struct Lexicon: Sendable {
             guard Self.keys(of: text.scalars, units: &units, into: &keys) else { continue }
             let frequency = trie.frequency(of: keys)
             if frequency > 0 {
-                if base.trie.frequency(of: keys) == 0 { base.totalFrequency += frequency }
-                base.trie.insert(keys, frequency: frequency)
+                if base.frequency(of: keys) == 0 { total += frequency }
+                base.insert(keys, frequency: frequency)
             } else {
                 missing.append(word)
             }
         }
-        return base.adding(words: missing)
+        return Lexicon(normalizer: normalizer, words: base, totalFrequency: total, hmm: hmm).adding(words: missing)
     }
 
     /// Dictionary keys of a normalised word; false if it is empty or holds whitespace.
@@ -141,20 +207,14 @@ public struct Lexicon: Sendable {
 
     // MARK: Loading
 
-    private mutating func loadWords(_ path: String) throws {
+    private static func loadWords(_ path: String, normalizer: Normalizer) throws -> (WordTrie, Double) {
         guard let data = FileManager.default.contents(atPath: path) else { throw DictionaryError.unreadable(path: path) }
         var scalars: [UInt32] = []
         var keys: [UInt32] = []
         var units: [Unit] = []
         var lineNumber = 0
-        // Locals, not self: a mutating closure over self retains and releases on every access.
-        var trie = self.trie
-        var totalFrequency = self.totalFrequency
-        let normalizer = self.normalizer
-        defer {
-            self.trie = trie
-            self.totalFrequency = totalFrequency
-        }
+        var trie = WordTrie(capacity: 1 << 19)
+        var totalFrequency = 0.0
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
             var i = 0
@@ -172,12 +232,13 @@ public struct Lexicon: Sendable {
                     frequency = frequency * 10 + Double(b - 0x30)
                 }
                 scalars.removeAll(keepingCapacity: true)
-                Self.decodeUTF8(bytes[i..<space]) { scalars.append(normalizer.map($0)) }
+                decodeUTF8(bytes[i..<space]) { scalars.append(normalizer.map($0)) }
                 guard frequency > 0, Self.keys(of: scalars, units: &units, into: &keys) else { continue }
                 let old = trie.insert(keys, frequency: frequency)
                 totalFrequency += max(old, frequency) - old
             }
         }
+        return (trie, totalFrequency)
     }
 
     private static func decodeUTF8(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ body: (UInt32) -> Void) {

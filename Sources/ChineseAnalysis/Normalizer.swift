@@ -9,20 +9,32 @@ struct NormalizedText {
 /// Maps text to the form every other step sees: half-width ASCII, lower case, Simplified Chinese,
 /// one spelling per punctuation mark, and numbers or words the PDF extractor split rejoined.
 /// Character mapping is one scalar to one scalar; only whitespace is dropped.
-struct Normalizer: Sendable {
+struct Normalizer: Sendable, Equatable {
     /// Traditional to Simplified for BMP characters (0 = unchanged); a flat table because this
     /// lookup runs for every character.
     private let simplifiedBMP: [UInt32]
     private let simplifiedAstral: [UInt32: UInt32]
 
     init(traditionalToSimplified: [UInt32: UInt32]) {
+        self.init(pairs: traditionalToSimplified.lazy.map { ($0.key, $0.value) })
+    }
+
+    init(pairs: some Sequence<(UInt32, UInt32)>) {
         var bmp = [UInt32](repeating: 0, count: 0x10000)
         var astral: [UInt32: UInt32] = [:]
-        for (from, to) in traditionalToSimplified {
+        for (from, to) in pairs {
             if from < 0x10000 { bmp[Int(from)] = to } else { astral[from] = to }
         }
         simplifiedBMP = bmp
         simplifiedAstral = astral
+    }
+
+    /// The Traditional to Simplified pairs the normalizer was made from, by Traditional character.
+    var traditionalToSimplified: [(UInt32, UInt32)] {
+        var pairs: [(UInt32, UInt32)] = []
+        for (from, to) in simplifiedBMP.enumerated() where to != 0 { pairs.append((UInt32(from), to)) }
+        pairs += simplifiedAstral.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return pairs
     }
 
     /// The normalised form of one scalar; whitespace becomes U+0020.

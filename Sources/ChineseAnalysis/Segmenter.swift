@@ -16,17 +16,26 @@ struct Segmenter: Sendable {
     let unknownLogProbability: Double
     let hmm: HMMModel
 
+    /// Shares the lexicon's trie, whose log probabilities are already against its total.
     init(lexicon: Lexicon) {
-        logTotal = log(max(lexicon.totalFrequency, 1))
-        trie = FrozenTrie(lexicon.trie, logTotal: logTotal)
+        logTotal = Lexicon.logTotal(lexicon.totalFrequency)
+        trie = lexicon.trie
         unknownLogProbability = -logTotal
         hmm = lexicon.hmm
     }
 
     /// The log probability of the best split of a key sequence (no HMM).
     func bestLogProbability(keys: [UInt32]) -> Double {
-        var route = [Double](repeating: 0, count: keys.count + 1)
-        var next = [Int32](repeating: 0, count: keys.count)
+        var route: [Double] = [], next: [Int32] = []
+        return bestLogProbability(keys: keys, route: &route, next: &next)
+    }
+
+    /// `bestLogProbability(keys:)` with scratch arrays kept by the caller across calls.
+    func bestLogProbability(keys: [UInt32], route: inout [Double], next: inout [Int32]) -> Double {
+        if route.count < keys.count + 1 {
+            route = [Double](repeating: 0, count: keys.count + 1)
+            next = [Int32](repeating: 0, count: keys.count + 1)
+        }
         fillRoute(keys[...], route: &route, next: &next)
         return route[0]
     }
