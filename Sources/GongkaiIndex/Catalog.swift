@@ -37,10 +37,12 @@ public final class Catalog: Sendable {
         var codeNames: [String: String] = [:]
         var documentCount = 0
         var domainNames: [String] = []
+        var vocabularies = Set<String>()
         for part in parts {
             CodeNames.merge(CodeNames.decode(try part.metadata(Schema.Metadata.codeNames)), into: &codeNames)
             documentCount += Int(try part.metadata(Schema.Metadata.documentCount)) ?? 0
             domainNames += DomainNames.decode(try part.metadata(Schema.Metadata.domainNames))
+            vocabularies.insert(try part.metadata(Schema.Metadata.domainVocabulary))
         }
         let departments = try database.allTerms(prefix: Schema.Prefix.department)
             .map { String($0.dropFirst(Schema.Prefix.department.count)) }
@@ -50,7 +52,8 @@ public final class Catalog: Sendable {
         return Catalog(
             revision: revision, documentCount: documentCount, recordCount: Int(try database.documentCount()),
             codeNames: codeNames, departments: departments, projectNames: projectNames,
-            analyzer: analyzers.analyzer(domainNames: domainNames))
+            // Shards share one vocabulary; parts that differ are learned again from their names.
+            analyzer: analyzers.analyzer(domainNames: domainNames, vocabulary: vocabularies.count == 1 ? vocabularies.first : nil))
     }
 
     /// Department names equal to or containing `text`.

@@ -38,12 +38,19 @@ public final class AnalyzerCache: @unchecked Sendable {
         self.lexicon = lexicon
     }
 
-    public func analyzer(domainNames: [String]) -> Analyzer {
+    /// The analyzer for `domainNames`; `vocabulary` (as the indexer stored it) spares learning
+    /// the names again when it was learned with this lexicon.
+    public func analyzer(domainNames: [String], vocabulary: String? = nil) -> Analyzer {
         let names = Array(Set(domainNames.filter { !$0.isEmpty })).sorted()
         lock.lock()
         defer { lock.unlock() }
         if let latest, latest.domainNames == names { return latest }
-        let analyzer = Analyzer(lexicon: lexicon, domainNames: names)
+        let analyzer: Analyzer
+        if let stored = vocabulary.flatMap(DomainVocabularyData.init(encoded:)), stored.wasLearned(with: lexicon) {
+            analyzer = Analyzer(lexicon: lexicon, domainNames: names, vocabulary: stored)
+        } else {
+            analyzer = Analyzer(lexicon: lexicon, domainNames: names)
+        }
         latest = analyzer
         return analyzer
     }

@@ -128,9 +128,16 @@ public final class Indexer {
         }
 
         // Pass 2: write the changed files' records.
-        state.domainNames = names.sorted()
-        if !changed.isEmpty {
+        let learnedNames = names.sorted()
+        let namesChanged = learnedNames != state.domainNames || state.domainVocabulary.isEmpty
+        state.domainNames = learnedNames
+        if changed.isEmpty {
+            if namesChanged {
+                state.domainVocabulary = Analyzer.learnedVocabulary(from: learnedNames, lexicon: lexicon).encoded()
+            }
+        } else {
             let analyzer = Analyzer(lexicon: lexicon, domainNames: state.domainNames)
+            state.domainVocabulary = analyzer.vocabulary.encoded()
             let tracker = ProgressTracker(files: changed, started: started, report: options.progress)
             // A new database is built in parallel parts; an existing one is updated in place.
             if state.manifest.isEmpty && options.workers > 1 && changed.count >= options.workers * 4 {
@@ -274,6 +281,7 @@ public final class Indexer {
             try database.setMetadata(Schema.Metadata.documentCount, String(state.manifest.count))
             try database.setMetadata(Schema.Metadata.codeNames, CodeNames.encode(state.codeNames))
             try database.setMetadata(Schema.Metadata.domainNames, DomainNames.encode(state.domainNames))
+            try database.setMetadata(Schema.Metadata.domainVocabulary, state.domainVocabulary)
             try database.commit()
         } catch let error as XapianError {
             throw IndexError.database(error.description)
@@ -288,11 +296,14 @@ struct IndexState {
     var manifest: [String: FileEntry]
     var codeNames: [String: String]
     var domainNames: [String]
+    /// `DomainVocabularyData.encoded()` of the analyzer learned from `domainNames`; empty when unknown.
+    var domainVocabulary = ""
 
     mutating func forgetEverything() {
         manifest.removeAll()
         codeNames.removeAll()
         domainNames.removeAll()
+        domainVocabulary = ""
     }
 
     static func load(_ database: WritableDatabase) throws -> IndexState {
@@ -304,7 +315,8 @@ struct IndexState {
         }
         let codeNames = CodeNames.decode(try database.metadata(Schema.Metadata.codeNames))
         return IndexState(schemaVersion: version.isEmpty ? nil : version, manifest: manifest, codeNames: codeNames,
-                          domainNames: DomainNames.decode(try database.metadata(Schema.Metadata.domainNames)))
+                          domainNames: DomainNames.decode(try database.metadata(Schema.Metadata.domainNames)),
+                          domainVocabulary: try database.metadata(Schema.Metadata.domainVocabulary))
     }
 }
 

@@ -50,6 +50,8 @@ public enum Schema {
         public static let codeNames = "gongkai:code-names"
         /// Names the analyzer learns words from, one per line.
         public static let domainNames = "gongkai:domain-names"
+        /// The words the analyzer learned from those names, so the daemon need not learn them again.
+        public static let domainVocabulary = "gongkai:domain-vocabulary"
         public static let documentCount = "gongkai:documents"
     }
 

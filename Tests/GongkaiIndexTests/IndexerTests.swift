@@ -146,3 +146,23 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
         #expect(Set(try hitIDs(search(parallel, request))) == Set(try hitIDs(search(serial, request))))
     }
 }
+
+@Suite struct StoredVocabularyTests {
+    /// The daemon rebuilds the indexer's analyzer from the stored vocabulary, without learning
+    /// the names again, and gets the same terms.
+    @Test func theStoredVocabularyRebuildsTheSameAnalyzer() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try index(scratch)
+        let state = try IndexState.load(try WritableDatabase(path: scratch.database))
+        #expect(state.domainNames.count > 50)
+        #expect(!state.domainVocabulary.isEmpty)
+        let fromVocabulary = AnalyzerCache(lexicon: sharedAnalyzers.lexicon)
+            .analyzer(domainNames: state.domainNames, vocabulary: state.domainVocabulary)
+        let learned = Analyzer(lexicon: sharedAnalyzers.lexicon, domainNames: state.domainNames)
+        let text = try String(contentsOfFile: scratch.corpus + "/001_1a6cbd115fe7ae86.txt", encoding: .utf8)
+        for line in text.split(separator: "\n").prefix(300) {
+            #expect(fromVocabulary.indexTerms(String(line)) == learned.indexTerms(String(line)))
+        }
+    }
+}
