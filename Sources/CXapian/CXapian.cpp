@@ -130,10 +130,6 @@ size_t gk_sortable_serialise(double value, char *out) {
     return s.size();
 }
 
-double gk_sortable_unserialise(const char *data, size_t length) {
-    return Xapian::sortable_unserialise(std::string(data, length));
-}
-
 // --- documents ---------------------------------------------------------------------------
 // Document setters only append to in-memory structures; they can throw only bad_alloc, which
 // is swallowed rather than allowed to unwind into Swift.
@@ -207,18 +203,6 @@ int gk_writable_delete_by_term(gk_writable *db, const char *term, size_t length,
 int gk_writable_set_metadata(gk_writable *db, const char *key, const char *value, size_t length,
                              gk_error **error) {
     return guarded(error, [&] { db->db.set_metadata(key, std::string(value, length)); }) ? 0 : -1;
-}
-
-int gk_writable_begin_transaction(gk_writable *db, gk_error **error) {
-    return guarded(error, [&] { db->db.begin_transaction(true); }) ? 0 : -1;
-}
-
-int gk_writable_commit_transaction(gk_writable *db, gk_error **error) {
-    return guarded(error, [&] { db->db.commit_transaction(); }) ? 0 : -1;
-}
-
-int gk_writable_cancel_transaction(gk_writable *db, gk_error **error) {
-    return guarded(error, [&] { db->db.cancel_transaction(); }) ? 0 : -1;
 }
 
 int gk_writable_commit(gk_writable *db, gk_error **error) {

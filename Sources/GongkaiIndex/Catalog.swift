@@ -73,9 +73,4 @@ public final class Catalog: Sendable {
               chars[8].isASCII, chars[8].isLetter else { return false }
         return chars.dropFirst(9).allSatisfy { $0.isASCII && $0.isNumber }
     }
-
-    /// `201 一般公共服务支出` for a code with a known name.
-    func label(forCode code: String) -> String {
-        codeNames[code].map { "\(code) \($0)" } ?? code
-    }
 }

@@ -44,12 +44,6 @@ public enum SortableSerialiser {
         let length = gk_sortable_serialise(value, &buffer)
         return buffer[0..<length].map { UInt8(bitPattern: $0) }
     }
-
-    public static func unserialise(_ bytes: [UInt8]) -> Double {
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { gk_sortable_unserialise($0.baseAddress, $0.count) }
-        }
-    }
 }
 
 /// A document being built for the index. Not thread-safe; build, add, drop.
@@ -162,18 +156,6 @@ public final class WritableDatabase {
     /// Every metadata key that starts with `prefix`.
     public func metadataKeys(prefix: String) throws -> [String] {
         try listing { gk_writable_metadata_keys(handle, prefix, &$0, $1) }
-    }
-
-    public func beginTransaction() throws {
-        _ = try XapianError.check { gk_writable_begin_transaction(handle, $0) }
-    }
-
-    public func commitTransaction() throws {
-        _ = try XapianError.check { gk_writable_commit_transaction(handle, $0) }
-    }
-
-    public func cancelTransaction() throws {
-        _ = try XapianError.check { gk_writable_cancel_transaction(handle, $0) }
     }
 
     public func commit() throws {

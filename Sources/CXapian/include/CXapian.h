@@ -29,7 +29,6 @@ typedef struct gk_result gk_result;
 
 /// Xapian::sortable_serialise into `out` (at least 9 bytes); returns the length written.
 size_t gk_sortable_serialise(double value, char *out);
-double gk_sortable_unserialise(const char *data, size_t length);
 
 // --- documents --------------------------------------------------------------------------
 
@@ -64,9 +63,6 @@ uint32_t gk_writable_add(gk_writable *db, const gk_document *doc, gk_error **err
 int gk_writable_delete_by_term(gk_writable *db, const char *term, size_t length, gk_error **error);
 int gk_writable_set_metadata(gk_writable *db, const char *key, const char *value, size_t length,
                              gk_error **error);
-int gk_writable_begin_transaction(gk_writable *db, gk_error **error);
-int gk_writable_commit_transaction(gk_writable *db, gk_error **error);
-int gk_writable_cancel_transaction(gk_writable *db, gk_error **error);
 int gk_writable_commit(gk_writable *db, gk_error **error);
 /// Documents currently in the database, counting uncommitted changes.
 uint32_t gk_writable_doccount(gk_writable *db);
