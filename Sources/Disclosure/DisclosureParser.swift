@@ -65,24 +65,26 @@ public struct DisclosureParser: Sendable {
 }
 
 enum FileBytes {
+    /// The whole file. Reads again when a signal interrupts a read (the daemon and tests run
+    /// child processes, whose SIGCHLD can arrive at any time).
     static func read(_ path: String) throws -> [UInt8] {
-        guard let file = fopen(path, "rb") else {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
             throw DisclosureError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        defer { fclose(file) }
+        defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count {
-                if ferror(file) != 0 {
-                    throw DisclosureError.unreadable(path: path, reason: "read error")
-                }
-                break
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                bytes.append(contentsOf: chunk[0..<n])
+            } else if n == 0 {
+                return bytes
+            } else if errno != EINTR {
+                throw DisclosureError.unreadable(path: path, reason: String(cString: strerror(errno)))
             }
         }
-        return bytes
     }
 }
 
