@@ -424,9 +424,7 @@ struct FileScanner: Sendable {
             if let previous = manifest[path], previous.hash == hash, previous.size == bytes.count {
                 return .unchanged(path)
             }
-            let name = (path as NSString).lastPathComponent
-            let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
-            let entry = FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count)
+            let (document, entry) = try SourceFiles.parse(bytes, path: path, hash: hash, parser: parser)
             return .changed(FileScan(entry: entry, names: DomainNames.collect(from: document), info: document.info))
         } catch {
             return .failed(path, String(describing: error))
@@ -459,10 +457,7 @@ struct FilePreparer: Sendable {
     func prepare(_ path: String) -> PrepareOutcome {
         do {
             let bytes = try SourceFiles.read(path)
-            let name = (path as NSString).lastPathComponent
-            let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
-            let entry = FileEntry(path: path, name: name, hash: ContentHash.fnv1a64(bytes), size: bytes.count,
-                                  records: document.records.count)
+            let (document, entry) = try SourceFiles.parse(bytes, path: path, hash: ContentHash.fnv1a64(bytes), parser: parser)
             var codeNames = document.codeNames
             for record in document.records {
                 for code in record.codes { if let name = code.name { CodeNames.merge([code.code: name], into: &codeNames) } }
@@ -607,6 +602,15 @@ enum SourceFiles {
     static func size(_ path: String) -> Int {
         var info = stat()
         return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    /// The file's records, and its manifest entry.
+    static func parse(_ bytes: [UInt8], path: String, hash: String, parser: DisclosureParser) throws
+        -> (document: ParsedDocument, entry: FileEntry)
+    {
+        let name = (path as NSString).lastPathComponent
+        let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
+        return (document, FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count))
     }
 
     static func read(_ path: String) throws -> [UInt8] {
