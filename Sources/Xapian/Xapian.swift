@@ -27,14 +27,18 @@ public struct XapianError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Reads a '\n'-separated list the shim returns as a malloc'd string.
-func listing(_ call: (inout Int, UnsafeMutablePointer<UnsafeMutablePointer<gk_error>?>) -> UnsafeMutablePointer<CChar>?) throws -> [String] {
+/// A string the shim returns malloc'd (with its length), freed here; "" for none.
+func ownedString(_ call: (inout Int, UnsafeMutablePointer<UnsafeMutablePointer<gk_error>?>) -> UnsafeMutablePointer<CChar>?) throws -> String {
     var length = 0
     let raw = try XapianError.check { call(&length, $0) }
-    guard let raw else { return [] }
+    guard let raw else { return "" }
     defer { gk_string_free(raw) }
-    let text = String(decoding: UnsafeRawBufferPointer(start: raw, count: length), as: UTF8.self)
-    return text.split(separator: "\n").map(String.init)
+    return String(decoding: UnsafeRawBufferPointer(start: raw, count: length), as: UTF8.self)
+}
+
+/// Reads a '\n'-separated list the shim returns as a malloc'd string.
+func listing(_ call: (inout Int, UnsafeMutablePointer<UnsafeMutablePointer<gk_error>?>) -> UnsafeMutablePointer<CChar>?) throws -> [String] {
+    try ownedString(call).split(separator: "\n").map(String.init)
 }
 
 /// Xapian's order-preserving encoding of doubles for value slots.
@@ -141,11 +145,7 @@ public final class WritableDatabase {
     }
 
     public func metadata(_ key: String) throws -> String {
-        var length = 0
-        let raw = try XapianError.check { gk_writable_get_metadata(handle, key, &length, $0) }
-        guard let raw else { return "" }
-        defer { gk_string_free(raw) }
-        return String(decoding: UnsafeRawBufferPointer(start: raw, count: length), as: UTF8.self)
+        try ownedString { gk_writable_get_metadata(handle, key, &$0, $1) }
     }
 
     /// Every term that starts with `prefix`.
@@ -234,11 +234,7 @@ public final class Database {
     }
 
     public func metadata(_ key: String) throws -> String {
-        var length = 0
-        let raw = try XapianError.check { gk_database_get_metadata(handle, key, &length, $0) }
-        guard let raw else { return "" }
-        defer { gk_string_free(raw) }
-        return String(decoding: UnsafeRawBufferPointer(start: raw, count: length), as: UTF8.self)
+        try ownedString { gk_database_get_metadata(handle, key, &$0, $1) }
     }
 
     public func termFrequency(_ term: String) throws -> UInt32 {
