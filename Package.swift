@@ -50,7 +50,11 @@ let package = Package(
                 "GongkaiIndex", "GongkaiServer", "Disclosure", "ChineseAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // jemalloc instead of glibc's malloc: Xapian's indexer allocates and frees millions of
+            // small map nodes and strings, and glibc spent ~14% of indexing in malloc/free and
+            // malloc_consolidate (Scripts/bench; see README "Performance").
+            linkerSettings: [.linkedLibrary("jemalloc")]
         ),
 
         .testTarget(name: "XapianTests", dependencies: ["Xapian"]),

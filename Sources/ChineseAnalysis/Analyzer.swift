@@ -1,28 +1,34 @@
 import Foundation
 
-/// A term with its word position, as the indexer stores it.
+/// A term as the indexer stores it: at a word position, or (word terms) without one.
 public struct IndexTerm: Sendable, Equatable, CustomStringConvertible {
     public var term: String
-    public var position: UInt32
+    /// From 1; nil for a term that only says the text holds it (Xapian `add_term`).
+    public var position: UInt32?
 
-    public init(_ term: String, _ position: UInt32) {
+    public init(_ term: String, _ position: UInt32?) {
         self.term = term
         self.position = position
     }
 
-    public var description: String { "\(term)@\(position)" }
+    public var description: String { position.map { "\(term)@\($0)" } ?? term }
 }
 
 /// What a piece of query text must match, in terms the index holds. The searcher maps this
 /// one-to-one onto Xapian queries, so the analyzer alone decides which terms stand for a text.
 public indirect enum TermQuery: Sendable, Equatable {
     case term(String)
-    /// Terms at consecutive positions.
-    case phrase([String])
+    /// Any term that starts with this text: a Han character whatever follows it (the searcher
+    /// expands it from the index's terms).
+    case anyStartingWith(String)
+    /// `.term`s and `.anyStartingWith`s at consecutive positions.
+    case phrase([TermQuery])
     case all([TermQuery])
     case any([TermQuery])
     /// Multiplies the weight of the inner query (whole-word matches over joined characters).
     case boosted(TermQuery, Double)
+    /// Matches what the first query matches; those that also match `bonus` weigh more.
+    case withBonus(TermQuery, bonus: TermQuery)
 }
 
 /// Normalises, segments and turns Chinese text into index and query terms. The indexer and the
@@ -190,25 +196,26 @@ public final class Analyzer: Sendable {
 
     /// Terms for the index. Every Han character, number and Latin word takes one position
     /// (from 1); punctuation and spaces take none. At a Han character's position: `#` + the
-    /// character, and `#` + the character and the next one when that is Han too. At a number or
-    /// Latin word: the token itself. Each word of two or more units, and each dictionary word
-    /// inside a word of three or more units, at the position of its first unit.
+    /// character and the next one when that is Han too, else `#` + the character. At a number or
+    /// Latin word: the token itself. Without a position: each word of two or more units, and each
+    /// dictionary word inside a word of three or more units.
     public func indexTerms(_ text: String) -> [IndexTerm] {
         let analysed = analyse(text)
         let scalars = analysed.text.scalars
         let units = analysed.units
         var terms: [IndexTerm] = []
-        terms.reserveCapacity(units.count * 3)
+        terms.reserveCapacity(units.count * 2)
         let positions = Self.positions(of: units)
-                for (u, unit) in units.enumerated() {
+        for (u, unit) in units.enumerated() {
             guard positions[u] > 0 else { continue }
             let position = positions[u]
             switch unit.kind {
             case .han:
                 let c = scalars[Int(unit.start)]
-                terms.append(IndexTerm(characterTerm(c), position))
                 if let partner = Self.bigramPartner(of: u, in: units) {
                     terms.append(IndexTerm(TermText.character(c, scalars[Int(units[partner].start)]), position))
+                } else {
+                    terms.append(IndexTerm(characterTerm(c), position))
                 }
             case .number, .word:
                 terms.append(IndexTerm(TermText.token(scalars[Int(unit.start)..<Int(unit.end)]), position))
@@ -217,22 +224,22 @@ public final class Analyzer: Sendable {
             }
         }
         for word in analysed.words where word.count >= 2 {
-            appendWordTerms(word, analysed: analysed, positions: positions, into: &terms)
+            appendWordTerms(word, analysed: analysed, into: &terms)
         }
         return terms
     }
 
-    private func appendWordTerms(_ word: WordSpan, analysed: Analysed, positions: [UInt32],
-                                 into terms: inout [IndexTerm]) {
+    private func appendWordTerms(_ word: WordSpan, analysed: Analysed, into terms: inout [IndexTerm]) {
         let scalars = analysed.text.scalars
         let units = analysed.units
         let end = word.first + word.count
-        guard let first = (word.first..<end).first(where: { positions[$0] > 0 }) else { return }
+        // A run of symbols segmented as a word is not searchable text.
+        guard units[word.first..<end].contains(where: { $0.kind != .symbol }) else { return }
         if let term = TermText.string(scalars[analysed.scalarRange(of: word)]) {
-            terms.append(IndexTerm(term, positions[first]))
+            terms.append(IndexTerm(term, nil))
         }
         guard word.count >= 3 else { return }
-        for start in word.first..<(end - 1) where positions[start] > 0 {
+        for start in word.first..<(end - 1) where units[start].kind != .symbol {
             var step = segmenter.trie.root
             var next = start
             while next < end {
@@ -242,7 +249,7 @@ public final class Analyzer: Sendable {
                 let isInner = next - start >= 2 && !(start == word.first && next == end)
                 if isInner, step.isWord,
                    let term = TermText.string(scalars[Int(units[start].start)..<Int(units[next - 1].end)]) {
-                    terms.append(IndexTerm(term, positions[start]))
+                    terms.append(IndexTerm(term, nil))
                 }
             }
         }
@@ -280,9 +287,9 @@ public final class Analyzer: Sendable {
     // MARK: Queries
 
     /// The query for one query word or quoted phrase (no operators), or nil when it holds no
-    /// searchable characters. It matches exactly the texts whose index terms contain the
-    /// normalised text at consecutive positions (punctuation ignored); texts where the query's
-    /// words are also whole words there match the boosted word-aligned part too.
+    /// searchable characters. It matches exactly the texts that contain the normalised text at
+    /// consecutive positions (punctuation ignored); texts that also hold the query's words as
+    /// words weigh more.
     public func query(for text: String) -> TermQuery? {
         let analysed = analyse(text)
         let scalars = analysed.text.scalars
@@ -291,45 +298,38 @@ public final class Analyzer: Sendable {
         let positioned = units.indices.filter { positions[$0] > 0 }
         guard !positioned.isEmpty else { return nil }
 
-        // One term per position: the bigram starting there, else the character or token.
-        var recall: [String] = []
+        // One query per position: the bigram starting there when the query holds the next Han
+        // character too; a Han character the query ends (or breaks) after may be followed by
+        // anything in a text, so any of its terms.
+        var recall: [TermQuery] = []
         var lastIsInBigram = false
         for (k, u) in positioned.enumerated() {
             let unit = units[u]
             if unit.kind == .han {
                 let c = scalars[Int(unit.start)]
                 if k + 1 < positioned.count, let partner = Self.bigramPartner(of: u, in: units), positioned[k + 1] == partner {
-                    recall.append(TermText.character(c, scalars[Int(units[partner].start)]))
+                    recall.append(.term(TermText.character(c, scalars[Int(units[partner].start)])))
                     lastIsInBigram = k + 1 == positioned.count - 1
                 } else {
-                    recall.append(characterTerm(c))
+                    recall.append(.anyStartingWith(characterTerm(c)))
                 }
             } else {
-                recall.append(TermText.token(scalars[Int(unit.start)..<Int(unit.end)]))
+                recall.append(.term(TermText.token(scalars[Int(unit.start)..<Int(unit.end)])))
             }
         }
         // The last Han character is already inside the bigram before it.
-        var recallTerms = recall
-        if lastIsInBigram { recallTerms.removeLast() }
-        let recallQuery: TermQuery = recallTerms.count == 1 ? .term(recallTerms[0]) : .phrase(recallTerms)
+        if lastIsInBigram { recall.removeLast() }
+        let recallQuery: TermQuery = recall.count == 1 ? recall[0] : .phrase(recall)
 
-        // Word-aligned: word terms at word starts, the recall terms elsewhere.
-        var aligned = recall
-        var lastWordStart = -1, lastWordEnd = -1
-        var hasWord = false
+        var words: [TermQuery] = []
         for word in analysed.words where word.count >= 2 {
-            let end = word.first + word.count
-            guard let k = positioned.firstIndex(where: { $0 >= word.first && $0 < end }),
-                  let term = TermText.string(scalars[analysed.scalarRange(of: word)]) else { continue }
-            aligned[k] = term
-            hasWord = true
-            lastWordStart = k
-            lastWordEnd = positioned.lastIndex(where: { $0 < end }) ?? k
+            guard units[word.first..<(word.first + word.count)].contains(where: { $0.kind != .symbol }),
+                  let term = TermText.string(scalars[analysed.scalarRange(of: word)]),
+                  !words.contains(.term(term)) else { continue }
+            words.append(.term(term))
         }
-        guard hasWord else { return recallQuery }
-        if lastWordEnd == positioned.count - 1 { aligned.removeLast(lastWordEnd - lastWordStart) }
-        let alignedQuery: TermQuery = aligned.count == 1 ? .term(aligned[0]) : .phrase(aligned)
-        return .any([.boosted(alignedQuery, Self.wordBoost), recallQuery])
+        guard !words.isEmpty else { return recallQuery }
+        return .withBonus(recallQuery, bonus: .boosted(words.count == 1 ? words[0] : .all(words), Self.wordBoost))
     }
 
     // MARK: Highlighting

@@ -15,6 +15,8 @@ struct CompiledQuery {
 struct QueryCompiler {
     let analyzer: Analyzer
     let resolver: FilterResolver
+    /// The index's terms that start with a text (the analyzer's `.anyStartingWith`).
+    let termsStartingWith: (String) throws -> [String]
 
     func compile(query text: String, filters: [FilterField: [String]]) throws -> CompiledQuery {
         let parsed = try QueryLanguage().parse(text)
@@ -65,7 +67,7 @@ struct QueryCompiler {
     private func compileNode(_ node: QueryNode) throws -> Xapian.Query? {
         switch node {
         case .word(let text), .phrase(let text):
-            return analyzer.query(for: text).map(xapianQuery)
+            return try analyzer.query(for: text).map(xapianQuery)
         case .field(let name, let value):
             // A filter inside OR/brackets: matches like a filter, adds no weight.
             return try filterQuery(resolver.condition(FilterField.named(name), value)).scaled(by: 0)
@@ -90,13 +92,33 @@ struct QueryCompiler {
         }
     }
 
-    private func xapianQuery(_ termQuery: TermQuery) -> Xapian.Query {
+    private func xapianQuery(_ termQuery: TermQuery) throws -> Xapian.Query {
         switch termQuery {
         case .term(let term): return Xapian.Query(term: term)
-        case .phrase(let terms): return Xapian.Query(.phrase, terms.map { Xapian.Query(term: $0) })
-        case .all(let parts): return Xapian.Query(.and, parts.map(xapianQuery))
-        case .any(let parts): return Xapian.Query(.or, parts.map(xapianQuery))
-        case .boosted(let inner, let factor): return xapianQuery(inner).scaled(by: factor)
+        case .anyStartingWith(let prefix):
+            // One term for ranking, as the character was before it was split into bigrams.
+            let terms = try termsStartingWith(prefix)
+            return terms.isEmpty ? .matchNothing : Xapian.Query(.synonym, terms.map { Xapian.Query(term: $0) })
+        case .phrase(let parts):
+            var positions: [Xapian.Query] = []
+            for part in parts {
+                switch part {
+                case .term(let term):
+                    positions.append(Xapian.Query(term: term))
+                case .anyStartingWith(let prefix):
+                    // Xapian's phrases take terms or an OR of terms at a position.
+                    let terms = try termsStartingWith(prefix)
+                    if terms.isEmpty { return .matchNothing }
+                    positions.append(terms.count == 1 ? Xapian.Query(term: terms[0]) : Xapian.Query(.or, terms.map { Xapian.Query(term: $0) }))
+                default:
+                    preconditionFailure("a phrase holds terms and prefixes only: \(part)")
+                }
+            }
+            return Xapian.Query(.phrase, positions)
+        case .all(let parts): return Xapian.Query(.and, try parts.map(xapianQuery))
+        case .any(let parts): return Xapian.Query(.or, try parts.map(xapianQuery))
+        case .boosted(let inner, let factor): return try xapianQuery(inner).scaled(by: factor)
+        case .withBonus(let query, let bonus): return Xapian.Query(.andMaybe, [try xapianQuery(query), try xapianQuery(bonus)])
         }
     }
 

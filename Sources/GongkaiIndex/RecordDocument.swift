@@ -15,7 +15,11 @@ struct RecordDocument {
         let doc = Xapian.Document()
 
         for term in analyzer.indexTerms(record.title + "\n" + record.text) {
-            doc.addPosting(term.term, position: term.position)
+            if let position = term.position {
+                doc.addPosting(term.term, position: position)
+            } else {
+                doc.addTerm(term.term)
+            }
         }
 
         doc.addBooleanTerm(Schema.term(Schema.Prefix.uniqueID, id))

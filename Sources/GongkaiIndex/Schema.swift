@@ -4,7 +4,7 @@ import Disclosure
 /// the same for outside tools; change both together and bump `version`.
 public enum Schema {
     /// Stored in the database; a different version means the index must be rebuilt.
-    public static let version = "2"
+    public static let version = "3"
 
     /// Boolean (filter) term prefixes, after Xapian omega's conventions: `Q` for the unique id,
     /// `X…` for user fields.

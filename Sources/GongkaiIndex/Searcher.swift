@@ -7,6 +7,8 @@ protocol SearchSource: AnyObject {
     /// Moves to the newest revision; true when the catalog of `revision` is out of date.
     func refresh(servingRevision revision: UInt64) throws -> Bool
     func loadCatalog(analyzers: AnalyzerCache) throws -> Catalog
+    /// Every term that starts with `prefix`, for queries that expand a character.
+    func terms(startingWith prefix: String) throws -> [String]
     /// The matches, and warnings about shards left out.
     func search(_ query: Query, options: SearchOptions) throws -> (result: SearchResult, warnings: [String])
 }
@@ -18,6 +20,10 @@ extension Database: SearchSource {
 
     func loadCatalog(analyzers: AnalyzerCache) throws -> Catalog {
         try Catalog.load(self, analyzers: analyzers)
+    }
+
+    func terms(startingWith prefix: String) throws -> [String] {
+        try allTerms(prefix: prefix)
     }
 
     func search(_ query: Query, options: SearchOptions) throws -> (result: SearchResult, warnings: [String]) {
@@ -83,7 +89,8 @@ public final class Searcher {
 
     private func compute(_ request: SearchRequest, catalog: Catalog) throws -> SearchResponse {
         let analyzer = catalog.analyzer
-        let compiler = QueryCompiler(analyzer: analyzer, resolver: FilterResolver(catalog: catalog))
+        let compiler = QueryCompiler(analyzer: analyzer, resolver: FilterResolver(catalog: catalog),
+                                     termsStartingWith: source.terms(startingWith:))
         let compiled = try compiler.compile(query: request.query, filters: request.filters)
 
         var options = SearchOptions()

@@ -221,6 +221,10 @@ final class ShardedDatabase: SearchSource {
         return catalog
     }
 
+    func terms(startingWith prefix: String) throws -> [String] {
+        try recovering { try combined.allTerms(prefix: prefix) }
+    }
+
     func search(_ query: Query, options: SearchOptions) throws -> (result: SearchResult, warnings: [String]) {
         try recovering {
             let warnings = down.keys.sorted().map { shards.warning($0, reason: down[$0]!) }

@@ -18,17 +18,16 @@ let sharedAnalyzer: Analyzer = {
 }()
 
 /// Evaluates a query against a text's index terms the way Xapian does: a term matches where it
-/// occurs, a phrase where its terms stand at consecutive positions.
+/// occurs, a prefix where any term starting with it occurs, a phrase where its parts stand at
+/// consecutive positions.
 func matches(_ query: TermQuery, _ terms: [IndexTerm]) -> Bool {
     switch query {
-    case .term(let term):
-        return terms.contains { $0.term == term }
-    case .phrase(let phrase):
-        var positions: [String: Set<UInt32>] = [:]
-        for t in terms { positions[t.term, default: []].insert(t.position) }
-        guard let first = positions[phrase[0]] else { return false }
-        return first.contains { start in
-            phrase.indices.allSatisfy { positions[phrase[$0]]?.contains(start + UInt32($0)) == true }
+    case .term, .anyStartingWith:
+        return !positions(of: query, in: terms).isEmpty || terms.contains { $0.position == nil && covers(query, $0.term) }
+    case .phrase(let parts):
+        let partPositions = parts.map { positions(of: $0, in: terms) }
+        return partPositions[0].contains { start in
+            partPositions.indices.allSatisfy { partPositions[$0].contains(start + UInt32($0)) }
         }
     case .all(let parts):
         return parts.allSatisfy { matches($0, terms) }
@@ -36,7 +35,22 @@ func matches(_ query: TermQuery, _ terms: [IndexTerm]) -> Bool {
         return parts.contains { matches($0, terms) }
     case .boosted(let inner, _):
         return matches(inner, terms)
+    case .withBonus(let inner, _):
+        return matches(inner, terms)
     }
+}
+
+/// Whether a `.term` or `.anyStartingWith` query stands for `term`.
+private func covers(_ query: TermQuery, _ term: String) -> Bool {
+    switch query {
+    case .term(let t): return term == t
+    case .anyStartingWith(let prefix): return term.hasPrefix(prefix)
+    default: preconditionFailure("not a term query: \(query)")
+    }
+}
+
+private func positions(of query: TermQuery, in terms: [IndexTerm]) -> Set<UInt32> {
+    Set(terms.compactMap { covers(query, $0.term) ? $0.position : nil })
 }
 
 extension Analyzer {
@@ -46,15 +60,14 @@ extension Analyzer {
         return matches(q, indexTerms(text))
     }
 
-    /// Whether the boosted, word-aligned part of the query matches (whole-word ranking).
+    /// Whether the query finds the text and its word bonus matches too (whole-word ranking).
     func findsAsWords(_ query: String, in text: String) -> Bool {
-        guard case .any(let parts)? = self.query(for: query), case .boosted(let words, _)? = parts.first else {
-            return false
-        }
-        return matches(words, indexTerms(text))
+        guard case .withBonus(let recall, let bonus)? = self.query(for: query) else { return false }
+        let terms = indexTerms(text)
+        return matches(recall, terms) && matches(bonus, terms)
     }
 
-    func terms(_ text: String, at position: UInt32) -> Set<String> {
+    func terms(_ text: String, at position: UInt32?) -> Set<String> {
         Set(indexTerms(text).filter { $0.position == position }.map(\.term))
     }
 }

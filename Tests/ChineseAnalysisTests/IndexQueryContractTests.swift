@@ -53,14 +53,17 @@ let corpusTexts = [
     @Test func termsAndPositions() {
         let terms = analyzer.indexTerms("西城区 2023 年度,ＬＥＤ")
         let byPosition = Dictionary(grouping: terms, by: \.position).mapValues { Set($0.map(\.term)) }
-        #expect(byPosition[1] == ["#西", "#西城", "西城区", "西城"])
-        #expect(byPosition[2] == ["#城", "#城区", "城区"])
+        // One term per position: the bigram starting there, or the character ending a run.
+        #expect(byPosition[1] == ["#西城"])
+        #expect(byPosition[2] == ["#城区"])
         #expect(byPosition[3] == ["#区"])
         #expect(byPosition[4] == ["2023"])
-        #expect(byPosition[5] == ["#年", "#年度", "年度"])
+        #expect(byPosition[5] == ["#年度"])
         #expect(byPosition[6] == ["#度"])
         #expect(byPosition[7] == ["led"])
-        #expect(byPosition.count == 7)
+        // Words take no position.
+        #expect(byPosition[nil] == ["西城区", "西城", "城区", "年度"])
+        #expect(byPosition.count == 8)
     }
 
     @Test func noTermStartsWithACapitalOrIsASymbol() {
@@ -93,9 +96,14 @@ let corpusTexts = [
     }
 
     @Test func singleCharactersAndSymbols() {
-        #expect(analyzer.query(for: "局") == .term(Analyzer.characterTermPrefix + "局"))
+        #expect(analyzer.query(for: "局") == .anyStartingWith(Analyzer.characterTermPrefix + "局"))
         #expect(analyzer.query(for: "“”、") == nil)
-        #expect(analyzer.query(for: "西城") == .any([.boosted(.term("西城"), Analyzer.wordBoost), .term("#西城")]))
+        #expect(analyzer.query(for: "西城") == .withBonus(.term("#西城"), bonus: .boosted(.term("西城"), Analyzer.wordBoost)))
+        // A character the query ends with may start a bigram in a text.
+        #expect(analyzer.query(for: "2023年") == .phrase([.term("2023"), .anyStartingWith("#年")]))
+        #expect(analyzer.query(for: "政府，网站") == .withBonus(
+            .phrase([.term("#政府"), .anyStartingWith("#府"), .term("#网站")]),
+            bonus: .boosted(.all([.term("政府"), .term("网站")]), Analyzer.wordBoost)))
     }
 
     @Test func concurrentUseGivesTheSameTerms() async {
@@ -125,9 +133,10 @@ let corpusTexts = [
     static func mentions(_ query: TermQuery, _ term: String) -> Bool {
         switch query {
         case .term(let t): return t == term
-        case .phrase(let terms): return terms.contains(term)
-        case .all(let parts), .any(let parts): return parts.contains { mentions($0, term) }
+        case .anyStartingWith: return false
+        case .phrase(let parts), .all(let parts), .any(let parts): return parts.contains { mentions($0, term) }
         case .boosted(let inner, _): return mentions(inner, term)
+        case .withBonus(let inner, let bonus): return mentions(inner, term) || mentions(bonus, term)
         }
     }
 }

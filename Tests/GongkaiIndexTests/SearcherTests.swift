@@ -1,3 +1,5 @@
+import ChineseAnalysis
+import Disclosure
 import Foundation
 import Testing
 @testable import GongkaiIndex
@@ -23,5 +25,34 @@ import Testing
         let snippets = try hits(response).compactMap { $0["snippet"]?.stringValue }
         #expect(!snippets.isEmpty)
         #expect(snippets.allSatisfy { $0.contains("<b>视频会议</b>") && !$0.contains("\n") && !$0.contains("\t") })
+    }
+}
+
+@Suite struct CharacterQueryTests {
+    /// Records whose text (title, newline, text; normalised, spaces dropped) contains `needle`.
+    static func recordsContaining(_ needle: String, in corpus: String, analyzer: ChineseAnalysis.Analyzer) throws -> Int {
+        let parser = DisclosureParser()
+        var count = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: corpus) {
+            for record in try parser.parseFile(atPath: corpus + "/" + name).records {
+                let text = analyzer.normalize(record.title + "\n" + record.text).filter { $0 != " " }
+                if text.contains(needle) { count += 1 }
+            }
+        }
+        return count
+    }
+
+    /// A character the query ends with, or holds alone, is a bigram's first half in most texts:
+    /// the searcher expands it to every term it starts, and finds exactly the records holding it.
+    @Test(arguments: ["局", "费", "2023年", "年度", "服务对象满意度", "万元", "元"])
+    func findsExactlyTheRecordsContainingTheText(query: String) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try index(scratch)
+        let analyzer = try ChineseAnalysis.Analyzer.standard()
+        let expected = try Self.recordsContaining(analyzer.normalize(query), in: scratch.corpus, analyzer: analyzer)
+        let found = try search(scratch, SearchRequest(query: "\"\(query)\"", limit: 1000))
+        #expect(expected > 0)
+        #expect(found.totalExact && found.total == expected, "\(query)")
     }
 }
