@@ -4,14 +4,19 @@ import Foundation
 import Xapian
 
 /// Builds a new database on several threads. Xapian allows one writer per database, and adding
-/// documents is most of an indexer's work, so each worker writes its own part database (without
+/// documents is most of an indexer's work, so each worker writes its own part databases (without
 /// fsync: a crash only loses parts that are thrown away anyway) and Xapian's compactor merges the
-/// parts into one, as `xapian-compact` would.
+/// parts into one, as `xapian-compact` would. A worker starts a new part every `filesPerPart`
+/// files: each flush of buffered postings merges into the part's B-trees, which costs more the
+/// bigger they grow, while the compactor merges any number of parts in one pass. (2,000
+/// generated documents on 2 cores: 83 s with one part per worker, 74–76 s with parts of 100–250
+/// files, 79 s with 500.)
 struct ParallelBuild {
     /// Folder for the parts and the merged result; removed by the caller.
     let staging: String
     let analyzer: Analyzer
     let workers: Int
+    var filesPerPart = 100
 
     struct Result {
         /// Per input file, in input order.
@@ -33,25 +38,34 @@ struct ParallelBuild {
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         let shared = SharedBuildState(count: files.count)
         let preparer = FilePreparer(analyzer: analyzer)
-        let partPaths = (0..<workers).map { "\(staging)/part-\($0)" }
 
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             do {
-                let part = try WritableDatabase(path: partPaths[worker], mode: .createOrOverwrite, noSync: true)
+                var part: WritableDatabase?
+                var filesInPart = 0
                 while let index = shared.nextFile() {
+                    if part == nil {
+                        part = try WritableDatabase(path: shared.newPartPath(in: staging), mode: .createOrOverwrite, noSync: true)
+                    }
                     let outcome: FileOutcome
                     switch preparer.prepare(files[index]) {
                     case .failed(let path, let reason):
                         outcome = .failed(path, reason)
                     case .prepared(let file):
-                        for document in file.documents { try part.addDocument(document) }
-                        try part.setMetadata(Schema.Metadata.filePrefix + file.entry.path, file.entry.encoded)
+                        for document in file.documents { try part!.addDocument(document) }
+                        try part!.setMetadata(Schema.Metadata.filePrefix + file.entry.path, file.entry.encoded)
                         shared.addCodeNames(file.codeNames)
                         outcome = .written(file.entry)
                     }
                     shared.finish(index, outcome, onFile)
+                    filesInPart += 1
+                    if filesInPart == filesPerPart {
+                        try part!.commit()
+                        part = nil
+                        filesInPart = 0
+                    }
                 }
-                try part.commit()
+                try part?.commit()
             } catch {
                 shared.fail(error)
             }
@@ -59,7 +73,7 @@ struct ParallelBuild {
         if let error = shared.error { throw error }
 
         let merged = staging + "/merged"
-        try compactDatabases(partPaths, into: merged)
+        try compactDatabases(shared.partPaths, into: merged)
         return Result(outcomes: shared.outcomes.map { $0! }, mergedPath: merged, codeNames: shared.codeNames)
     }
 }
@@ -72,6 +86,7 @@ private final class SharedBuildState: @unchecked Sendable {
     private(set) var outcomes: [ParallelBuild.FileOutcome?]
     private(set) var codeNames: [String: String] = [:]
     private(set) var error: Error?
+    private(set) var partPaths: [String] = []
 
     init(count: Int) {
         outcomes = Array(repeating: nil, count: count)
@@ -84,6 +99,14 @@ private final class SharedBuildState: @unchecked Sendable {
         guard error == nil, next < outcomes.count else { return nil }
         next += 1
         return next - 1
+    }
+
+    /// A path for one more part database under `staging`.
+    func newPartPath(in staging: String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        partPaths.append("\(staging)/part-\(partPaths.count)")
+        return partPaths.last!
     }
 
     func finish(_ index: Int, _ outcome: ParallelBuild.FileOutcome, _ onFile: (Int, ParallelBuild.FileOutcome) -> Void) {

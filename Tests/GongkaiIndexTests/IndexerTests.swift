@@ -147,6 +147,38 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
     }
 }
 
+@Suite struct ParallelBuildTests {
+    /// Workers start a new part every few files; the compactor merges all of them into one
+    /// database holding every file's records and manifest entry.
+    @Test func manyPartsMergeIntoOneDatabase() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let samples = try FileManager.default.contentsOfDirectory(atPath: scratch.corpus).sorted()
+        var files: [String] = []
+        for copy in 0..<3 {
+            for sample in samples {
+                let path = "\(scratch.corpus)/c\(copy)_\(sample)"
+                try FileManager.default.copyItem(atPath: scratch.corpus + "/" + sample, toPath: path)
+                files.append(path)
+            }
+        }
+        var build = ParallelBuild(staging: scratch.directory + "/staging", analyzer: Analyzer(lexicon: sharedAnalyzers.lexicon), workers: 2)
+        build.filesPerPart = 2
+        let result = try build.run(files: files) { _, _ in }
+        let parts = try FileManager.default.contentsOfDirectory(atPath: scratch.directory + "/staging").filter { $0.hasPrefix("part-") }
+        #expect(parts.count >= files.count / build.filesPerPart)
+
+        var records = 0
+        for outcome in result.outcomes {
+            guard case .written(let entry) = outcome else { Issue.record("\(outcome)"); continue }
+            records += entry.records
+        }
+        let merged = try Database(path: result.mergedPath)
+        #expect(Int(try merged.documentCount()) == records)
+        #expect(try merged.metadataKeys(prefix: Schema.Metadata.filePrefix).count == files.count)
+    }
+}
+
 @Suite struct StoredVocabularyTests {
     /// The daemon rebuilds the indexer's analyzer from the stored vocabulary, without learning
     /// the names again, and gets the same terms.
