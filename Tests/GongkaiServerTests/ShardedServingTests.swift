@@ -16,6 +16,8 @@ import Testing
         #"{"op":"search","q":"政务服务 OR 网络安全","facets":["district","year","kind"],"limit":1000,"explain":true}"#,
         #"{"op":"search","q":"满意度 year:2021..2022","filters":{"district":["西城区"]},"facets":["year","code:类"],"limit":1000,"explain":true}"#,
         #"{"op":"search","q":"type:project","sort":"-amount","facets":["district","project"],"limit":1000,"explain":true}"#,
+        // Characters the query ends with expand to the terms they start, on every shard.
+        #"{"op":"search","q":"局 OR 2023年","facets":["district","year"],"limit":1000}"#,
     ]
 
     @Test func shardsOnTwoServersAnswerAsTheSingleIndexAndADownShardIsReported() throws {
