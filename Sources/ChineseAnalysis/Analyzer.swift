@@ -183,6 +183,12 @@ public final class Analyzer: Sendable {
         func scalarRange(of word: WordSpan) -> Range<Int> {
             Int(units[word.first].start)..<Int(units[word.first + word.count - 1].end)
         }
+
+        /// Whether a word holds a Han character, number or Latin word: a run of symbols
+        /// segmented as a word is not searchable text.
+        func holdsText(_ word: WordSpan) -> Bool {
+            units[word.first..<(word.first + word.count)].contains { $0.kind != .symbol }
+        }
     }
 
     func analyse(_ text: String) -> Analysed {
@@ -233,8 +239,7 @@ public final class Analyzer: Sendable {
         let scalars = analysed.text.scalars
         let units = analysed.units
         let end = word.first + word.count
-        // A run of symbols segmented as a word is not searchable text.
-        guard units[word.first..<end].contains(where: { $0.kind != .symbol }) else { return }
+        guard analysed.holdsText(word) else { return }
         if let term = TermText.string(scalars[analysed.scalarRange(of: word)]) {
             terms.append(IndexTerm(term, nil))
         }
@@ -323,7 +328,7 @@ public final class Analyzer: Sendable {
 
         var words: [TermQuery] = []
         for word in analysed.words where word.count >= 2 {
-            guard units[word.first..<(word.first + word.count)].contains(where: { $0.kind != .symbol }),
+            guard analysed.holdsText(word),
                   let term = TermText.string(scalars[analysed.scalarRange(of: word)]),
                   !words.contains(.term(term)) else { continue }
             words.append(.term(term))

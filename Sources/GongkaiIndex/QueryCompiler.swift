@@ -97,8 +97,8 @@ struct QueryCompiler {
         case .term(let term): return Xapian.Query(term: term)
         case .anyStartingWith(let prefix):
             // One term for ranking, as the character was before it was split into bigrams.
-            let terms = try termsStartingWith(prefix)
-            return terms.isEmpty ? .matchNothing : Xapian.Query(.synonym, terms.map { Xapian.Query(term: $0) })
+            let terms = try expansion(of: prefix)
+            return terms.isEmpty ? .matchNothing : Xapian.Query(.synonym, terms)
         case .phrase(let parts):
             var positions: [Xapian.Query] = []
             for part in parts {
@@ -107,9 +107,9 @@ struct QueryCompiler {
                     positions.append(Xapian.Query(term: term))
                 case .anyStartingWith(let prefix):
                     // Xapian's phrases take terms or an OR of terms at a position.
-                    let terms = try termsStartingWith(prefix)
+                    let terms = try expansion(of: prefix)
                     if terms.isEmpty { return .matchNothing }
-                    positions.append(terms.count == 1 ? Xapian.Query(term: terms[0]) : Xapian.Query(.or, terms.map { Xapian.Query(term: $0) }))
+                    positions.append(terms.count == 1 ? terms[0] : Xapian.Query(.or, terms))
                 default:
                     preconditionFailure("a phrase holds terms and prefixes only: \(part)")
                 }
@@ -120,6 +120,11 @@ struct QueryCompiler {
         case .boosted(let inner, let factor): return try xapianQuery(inner).scaled(by: factor)
         case .withBonus(let query, let bonus): return Xapian.Query(.andMaybe, [try xapianQuery(query), try xapianQuery(bonus)])
         }
+    }
+
+    /// A term query for every index term that starts with `prefix`.
+    private func expansion(of prefix: String) throws -> [Xapian.Query] {
+        try termsStartingWith(prefix).map { Xapian.Query(term: $0) }
     }
 
     private func filterQuery(_ condition: FilterCondition) -> Xapian.Query {
