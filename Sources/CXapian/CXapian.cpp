@@ -41,6 +41,8 @@ struct gk_result {
     std::vector<Xapian::docid> docids;
     std::vector<double> weights;
     std::vector<std::string> data;
+    /// Per hit, the values of the requested slots.
+    std::vector<std::vector<std::string>> values;
     std::vector<gk_facet> facets;
 };
 
@@ -130,6 +132,14 @@ size_t gk_sortable_serialise(double value, char *out) {
     return s.size();
 }
 
+double gk_sortable_unserialise(const char *value, size_t length) {
+    try {
+        return Xapian::sortable_unserialise(std::string(value, length));
+    } catch (...) {
+        return 0;
+    }
+}
+
 // --- documents ---------------------------------------------------------------------------
 // Document setters only append to in-memory structures; they can throw only bad_alloc, which
 // is swallowed rather than allowed to unwind into Swift.
@@ -213,6 +223,28 @@ uint32_t gk_writable_doccount(gk_writable *db) {
     Xapian::doccount count = 0;
     guarded(nullptr, [&] { count = db->db.get_doccount(); });
     return count;
+}
+
+uint64_t gk_writable_revision(gk_writable *db, gk_error **error) {
+    uint64_t revision = 0;
+    guarded(error, [&] { revision = db->db.get_revision(); });
+    return revision;
+}
+
+uint32_t *gk_writable_postlist(gk_writable *db, const char *term, size_t length, size_t *count, gk_error **error) {
+    uint32_t *out = nullptr;
+    *count = 0;
+    guarded(error, [&] {
+        std::string name(term, length);
+        std::vector<uint32_t> docids;
+        for (auto it = db->db.postlist_begin(name); it != db->db.postlist_end(name); ++it) docids.push_back(*it);
+        if (docids.empty()) return;
+        out = static_cast<uint32_t *>(std::malloc(docids.size() * sizeof(uint32_t)));
+        if (out == nullptr) throw std::bad_alloc();
+        std::memcpy(out, docids.data(), docids.size() * sizeof(uint32_t));
+        *count = docids.size();
+    });
+    return out;
 }
 
 char *gk_writable_get_metadata(gk_writable *db, const char *key, size_t *length, gk_error **error) {
@@ -304,6 +336,26 @@ uint32_t gk_database_termfreq(gk_database *db, const char *term, size_t length, 
     Xapian::doccount freq = 0;
     guarded(error, [&] { freq = db->db.get_termfreq(std::string(term, length)); });
     return freq;
+}
+
+char *gk_database_document_data(gk_database *db, uint32_t docid, size_t *length, gk_error **error) {
+    char *out = nullptr;
+    guarded(error, [&] {
+        // A writer may commit meanwhile; the newest revision holds the document too unless it
+        // was deleted, which the caller reports.
+        for (int attempt = 0;; ++attempt) {
+            try {
+                std::string data = db->db.get_document(docid).get_data();
+                *length = data.size();
+                out = copy_string(data);
+                return;
+            } catch (const Xapian::DatabaseModifiedError &) {
+                if (attempt >= 4) throw;
+                db->db.reopen();
+            }
+        }
+    });
+    return out;
 }
 
 char *gk_database_all_terms(gk_database *db, const char *prefix, size_t *length, gk_error **error) {
@@ -445,7 +497,11 @@ static void run_search(Xapian::Database &db, const Xapian::Query &query, const g
         result.docids.push_back(*it);
         result.weights.push_back(it.get_weight());
         // Reading the data may throw DatabaseModifiedError too; the caller retries all of it.
-        result.data.push_back(it.get_document().get_data());
+        Xapian::Document doc = it.get_document();
+        result.data.push_back(doc.get_data());
+        std::vector<std::string> values;
+        for (size_t i = 0; i < options.hit_value_slot_count; ++i) values.push_back(doc.get_value(options.hit_value_slots[i]));
+        result.values.push_back(std::move(values));
     }
     for (auto &spy : spies) {
         gk_facet facet;
@@ -488,6 +544,12 @@ double gk_result_weight(const gk_result *result, size_t index) { return result->
 const char *gk_result_data(const gk_result *result, size_t index, size_t *length) {
     *length = result->data[index].size();
     return result->data[index].data();
+}
+
+const char *gk_result_hit_value(const gk_result *result, size_t index, size_t slot_index, size_t *length) {
+    const std::string &value = result->values[index][slot_index];
+    *length = value.size();
+    return value.data();
 }
 
 size_t gk_result_facet_size(const gk_result *result, size_t facet_index) {

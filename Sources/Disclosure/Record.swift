@@ -7,10 +7,22 @@ public enum DocumentKind: String, Sendable, Codable, CaseIterable {
     case final
 }
 
+/// The level of government a document belongs to.
+public enum DocumentLevel: String, Sendable, Codable, CaseIterable {
+    /// A city's own bureaus (北京市统计局).
+    case municipal
+    /// A district's departments (北京市西城区人民政府办公室).
+    case district
+}
+
 /// What a document is about, inferred from its content.
 public struct DocumentInfo: Sendable, Codable, Equatable {
     /// Full district name, e.g. `西城区`.
     public var district: String?
+    /// The city, e.g. `北京市`, when the document names it.
+    public var city: String?
+    /// Municipal or district level.
+    public var level: DocumentLevel?
     public var year: Int?
     public var kind: DocumentKind?
     /// The publishing department, e.g. `北京市西城区人民政府办公室`.
@@ -19,8 +31,10 @@ public struct DocumentInfo: Sendable, Codable, Equatable {
     public var title: String?
 
     public init(district: String? = nil, year: Int? = nil, kind: DocumentKind? = nil,
-                department: String? = nil, title: String? = nil) {
+                department: String? = nil, title: String? = nil, city: String? = nil, level: DocumentLevel? = nil) {
         self.district = district
+        self.city = city
+        self.level = level
         self.year = year
         self.kind = kind
         self.department = department
@@ -119,6 +133,8 @@ public struct Record: Sendable, Codable, Equatable {
     /// 1-based line numbers in the source file.
     public var firstLine: Int
     public var lastLine: Int
+    /// 1-based page of the first line, for paged sources (PDF).
+    public var page: Int?
     public var codes: [ClassificationCode]
     public var amounts: [Amount]
     public var projectName: String?

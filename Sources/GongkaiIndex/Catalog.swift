@@ -2,8 +2,9 @@ import ChineseAnalysis
 import Xapian
 
 /// What the searcher needs to know about one revision of the index beyond its postings: the
-/// names behind codes and the department and project names that filters match by substring.
-/// Read once per revision and shared, read-only, by every worker.
+/// names behind codes, the department, project and district names that filters match, and the
+/// side stores when every part has one. Built once per revision and shared, read-only, by every
+/// worker.
 public final class Catalog: Sendable {
     public let revision: UInt64
     public let documentCount: Int
@@ -12,27 +13,29 @@ public final class Catalog: Sendable {
     public let codeNames: [String: String]
     let departments: [String]
     let projectNames: [String]
+    let districts: [String]
     /// The analyzer that wrote this revision's terms, with its domain words.
     public let analyzer: Analyzer
+    /// Per part of the index (one database, or each shard), its side store; nil when a part has
+    /// none (a remote shard, or an index written without one), and Xapian's matcher answers.
+    let sides: [SideIndex]?
 
-    init(revision: UInt64, documentCount: Int, recordCount: Int, codeNames: [String: String],
-         departments: [String], projectNames: [String], analyzer: Analyzer) {
+    init(revision: UInt64, documentCount: Int, recordCount: Int, codeNames: [String: String], departments: [String],
+         projectNames: [String], districts: [String], analyzer: Analyzer, sides: [SideIndex]?) {
         self.revision = revision
         self.documentCount = documentCount
         self.recordCount = recordCount
         self.codeNames = codeNames
         self.departments = departments
         self.projectNames = projectNames
+        self.districts = districts
         self.analyzer = analyzer
-    }
-
-    static func load(_ database: Database, analyzers: AnalyzerCache) throws -> Catalog {
-        try load(combined: database, parts: [database], revision: try database.revision(), analyzers: analyzers)
+        self.sides = sides
     }
 
     /// The catalog of `parts` searched as `combined`. Metadata is read from each part and merged
     /// (a combined database reads only its first part's): counts add up, names unite.
-    static func load(combined database: Database, parts: [Database], revision: UInt64,
+    static func load(combined database: Database, parts: [Database], revision: UInt64, sides: [SideIndex]?,
                      analyzers: AnalyzerCache) throws -> Catalog {
         var codeNames: [String: String] = [:]
         var documentCount = 0
@@ -44,16 +47,35 @@ public final class Catalog: Sendable {
             domainNames += DomainNames.decode(try part.metadata(Schema.Metadata.domainNames))
             vocabularies.insert(try part.metadata(Schema.Metadata.domainVocabulary))
         }
-        let departments = try database.allTerms(prefix: Schema.Prefix.department)
-            .map { String($0.dropFirst(Schema.Prefix.department.count)) }
-        let projectNames = try database.allTerms(prefix: Schema.Prefix.project)
-            .map { String($0.dropFirst(Schema.Prefix.project.count)) }
-            .filter { !looksLikeProjectCode($0) }
+        var departments: [String], projectNames: [String], districts: [String]
+        if let sides {
+            func values(_ facet: String) -> [String] { sides.flatMap { $0.values(ofFacet: facet) }.distinctInOrder }
+            departments = values("department")
+            districts = values("district")
+            projectNames = values("project").compactMap { value in
+                if let tab = value.firstIndex(of: "\t") { return String(value[value.index(after: tab)...]) }
+                return looksLikeProjectCode(value) ? nil : value
+            }.distinctInOrder
+        } else {
+            func values(_ field: FieldName) throws -> [String] {
+                let prefix = Schema.field(field).termPrefix!
+                return try database.allTerms(prefix: prefix).map { term in
+                    var value = term.dropFirst(prefix.count)
+                    if value.first == ":" { value = value.dropFirst() }
+                    return String(value)
+                }
+            }
+            departments = try values(.department)
+            districts = try values(.district)
+            projectNames = try values(.project).filter { !looksLikeProjectCode($0) }
+        }
+        let recordCount = try sides.map { $0.reduce(0) { $0 + $1.recordCount } } ?? Int(try database.documentCount())
         return Catalog(
-            revision: revision, documentCount: documentCount, recordCount: Int(try database.documentCount()),
-            codeNames: codeNames, departments: departments, projectNames: projectNames,
+            revision: revision, documentCount: documentCount, recordCount: recordCount,
+            codeNames: codeNames, departments: departments, projectNames: projectNames, districts: districts,
             // Shards share one vocabulary; parts that differ are learned again from their names.
-            analyzer: analyzers.analyzer(domainNames: domainNames, vocabulary: vocabularies.count == 1 ? vocabularies.first : nil))
+            analyzer: analyzers.analyzer(domainNames: domainNames, vocabulary: vocabularies.count == 1 ? vocabularies.first : nil),
+            sides: sides)
     }
 
     /// Department names equal to or containing `text`.

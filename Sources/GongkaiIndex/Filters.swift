@@ -1,115 +1,117 @@
 import Disclosure
-import Xapian
+import Foundation
 
-/// The fields a query can filter on, as typed in `field:value` and as keys of `filters`.
-public enum FilterField: String, Sendable, CaseIterable {
-    case district, year, kind, type, department, project, code, amount, unit
-
-    public static func named(_ name: String) throws -> FilterField {
-        guard let field = FilterField(rawValue: name.lowercased()) else {
-            throw QueryError("unknown field '\(name)'; fields are " + allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return field
-    }
-}
-
-/// A filter's meaning, independent of Xapian: which terms or which value range it accepts.
-enum FilterCondition: Equatable {
-    /// Any of these boolean terms.
-    case anyTerm([String])
-    /// A value slot within bounds (serialised), nil bounds open.
-    case valueRange(slot: UInt32, low: [UInt8]?, high: [UInt8]?)
-    /// Matches nothing (a department or project name nothing contains).
-    case nothing
-}
-
-/// Turns a field and its typed value into a condition. Values of one field separated by `|`
-/// are alternatives.
+/// Turns a field and its typed value into the query it filters by, following the field's
+/// `FilterSyntax` in the schema. Values of one field separated by `|` are alternatives.
 struct FilterResolver {
     let catalog: Catalog
 
-    func condition(_ field: FilterField, _ raw: String) throws -> FilterCondition {
+    func query(_ name: FieldName, _ raw: String) throws -> MatchQuery {
+        let field = Schema.field(name)
         let values = raw.split(separator: "|").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !values.isEmpty else { throw QueryError("field \(field.rawValue): has no value") }
-        if field == .amount || (field == .year && values.count == 1 && values[0].contains("..")) {
-            guard values.count == 1 else { throw QueryError("\(field.rawValue): takes one range") }
-            return try range(field, values[0])
+        guard !values.isEmpty else { throw QueryError("field \(name.rawValue): has no value") }
+        if let range = field.range, field.filter == .amountRange || values.contains(where: { $0.contains("..") }) {
+            guard values.count == 1 else { throw QueryError("\(name.rawValue): takes one range") }
+            return try rangeQuery(name, range, values[0])
         }
         var terms: [String] = []
         for value in values {
-            terms += try self.terms(field, value)
+            terms += try self.values(field, value).compactMap(field.term)
         }
-        return terms.isEmpty ? .nothing : .anyTerm(terms)
+        return MatchQuery.anyTerm(terms)
     }
 
-    private func terms(_ field: FilterField, _ value: String) throws -> [String] {
-        switch field {
+    /// The field's term values for one typed value.
+    private func values(_ field: IndexField, _ value: String) throws -> [String] {
+        switch field.filter {
         case .district:
-            guard let district = DocumentInfoInference.canonicalDistrict(value) else {
-                throw QueryError("unknown district '\(value)'; districts are " + DocumentInfoInference.districts.joined(separator: " "))
+            if let district = DocumentInfoInference.canonicalDistrict(value) { return [district] }
+            // Other cities' districts are known by the names the index holds.
+            let known = catalog.districts.filter { $0 == value || $0.dropLast() == Substring(value) }
+            guard !known.isEmpty else {
+                throw QueryError("unknown district '\(value)'; districts are " + (DocumentInfoInference.districts + catalog.districts).distinctInOrder.joined(separator: " "))
             }
-            return [Schema.term(Schema.Prefix.district, district)]
+            return known
         case .year:
             guard let year = Int(value), (1900...2999).contains(year) else {
                 throw QueryError("year must be a year like 2023 or a range like 2021..2023, not '\(value)'")
             }
-            return [Schema.term(Schema.Prefix.year, String(year))]
+            return [String(year)]
         case .kind:
             let kinds = ["budget": "budget", "预算": "budget", "final": "final", "决算": "final"]
-            guard let kind = kinds[value.lowercased()] else {
-                throw QueryError("kind must be budget or final, not '\(value)'")
-            }
-            return [Schema.term(Schema.Prefix.kind, kind)]
+            guard let kind = kinds[value.lowercased()] else { throw QueryError("kind must be budget or final, not '\(value)'") }
+            return [kind]
         case .type:
             let normalized = value.lowercased().replacingOccurrences(of: "-", with: "_")
             let type = normalized == "lineitem" ? "line_item" : normalized
             guard RecordType(rawValue: type) != nil else {
                 throw QueryError("type must be one of " + RecordType.allCases.map(\.rawValue).joined(separator: ", ") + ", not '\(value)'")
             }
-            return [Schema.term(Schema.Prefix.type, type)]
-        case .department:
-            return catalog.departments(matching: value).map { Schema.term(Schema.Prefix.department, $0) }
-        case .project:
+            return [type]
+        case .level:
+            let levels = ["municipal": "municipal", "市级": "municipal", "市": "municipal", "district": "district", "区级": "district", "区": "district"]
+            guard let level = levels[value.lowercased()] else { throw QueryError("level must be municipal or district, not '\(value)'") }
+            return [level]
+        case .departmentContaining:
+            return catalog.departments(matching: value)
+        case .projectCodeOrName:
             let code = Schema.normalizedProjectCode(value)
-            if Catalog.looksLikeProjectCode(code) { return [Schema.term(Schema.Prefix.project, code)] }
-            return catalog.projectNames(matching: value).map { Schema.term(Schema.Prefix.project, $0) }
-        case .code:
+            if Catalog.looksLikeProjectCode(code) { return [code] }
+            return catalog.projectNames(matching: value)
+        case .codeHierarchy:
             let digits = String(value.prefix { $0.isASCII && $0.isNumber })
             guard [3, 5, 7].contains(digits.count), digits.count == value.count || value.dropFirst(digits.count).first == "-" else {
                 throw QueryError("code must be a classification code of 3, 5 or 7 digits (201, 20103, 2010301, 30227), not '\(value)'")
             }
-            return [Schema.term(Schema.Prefix.code, digits)]
-        case .unit:
-            return [Schema.term(Schema.Prefix.unit, value)]
-        case .amount:
-            throw QueryError("amount takes a range")
+            return [digits]
+        case .exactValue:
+            return [value]
+        case .amountRange:
+            throw QueryError("amount takes a range such as 100..500")
         }
     }
 
-    private func range(_ field: FilterField, _ value: String) throws -> FilterCondition {
+    private func rangeQuery(_ name: FieldName, _ slot: RangeSlot, _ value: String) throws -> MatchQuery {
         let bounds = value.components(separatedBy: "..")
-        guard bounds.count <= 2 else { throw QueryError("\(field.rawValue): '\(value)' is not a range like 100..500") }
+        guard bounds.count <= 2 else { throw QueryError("\(name.rawValue): '\(value)' is not a range like 100..500") }
         let lowText = bounds[0]
         let highText = bounds.count == 2 ? bounds[1] : bounds[0]
-        switch field {
+        switch slot {
         case .year:
-            func year(_ text: String) throws -> [UInt8]? {
+            func year(_ text: String) throws -> Int? {
                 if text.isEmpty { return nil }
                 guard let y = Int(text), (1900...2999).contains(y) else {
                     throw QueryError("year must be a year like 2023 or a range like 2021..2023, not '\(value)'")
                 }
-                return Array(String(y).utf8)
+                return y
             }
             let low = try year(lowText), high = try year(highText)
             guard low != nil || high != nil else { throw QueryError("year range '\(value)' has no bounds") }
-            return .valueRange(slot: Schema.Slot.year, low: low, high: high)
-        default:
+            if let low, let high, low > high {
+                throw QueryError("year range '\(value)' is reversed; write \(high)..\(low)")
+            }
+            return .range(.year(low: low, high: high))
+        case .amount:
             let low = try AmountParser.wanYuan(lowText, in: value)
             let high = try AmountParser.wanYuan(highText, in: value)
             guard low != nil || high != nil else { throw QueryError("amount range '\(value)' has no bounds") }
-            if let low, let high, low > high { return .nothing }
-            return .valueRange(slot: Schema.Slot.amount, low: low.map(SortableSerialiser.serialise),
-                               high: high.map(SortableSerialiser.serialise))
+            if let low, let high, low > high {
+                throw QueryError("amount range '\(value)' is reversed; the smaller bound comes first")
+            }
+            return .range(.amount(low: low.map(AmountSum.millionths(ofWanYuan:)), high: high.map(AmountSum.millionths(ofWanYuan:))))
+        }
+    }
+}
+
+extension FilterSyntax: Equatable {}
+
+extension MatchQuery {
+    /// Any of these terms; nothing for none (a department or project name nothing contains).
+    static func anyTerm(_ terms: [String]) -> MatchQuery {
+        switch terms.count {
+        case 0: return .nothing
+        case 1: return .term(terms[0])
+        default: return .or(terms.map(MatchQuery.term))
         }
     }
 }
@@ -126,11 +128,9 @@ enum AmountParser {
             break
         }
         number = number.replacingOccurrences(of: ",", with: "")
-        guard let value = Double(number), value.isFinite else {
+        guard let value = Double(number), value.isFinite, abs(value * factor) < 9e12 else {
             throw QueryError("amount must be a number in 万元 or with a unit (1000000元), not '\(whole)'")
         }
         return value * factor
     }
 }
-
-import Foundation

@@ -70,6 +70,8 @@ public struct IndexProgress: Sendable {
 public final class Indexer {
     public let databasePath: String
     private let lexicon: Lexicon
+    /// The side store kept in step with the writer during a run.
+    private var side: SideStoreWriter?
 
     public init(databasePath: String, lexicon: Lexicon) {
         self.databasePath = databasePath
@@ -88,13 +90,16 @@ public final class Indexer {
         var state = try IndexState.load(database!)
         var summary = IndexSummary()
         summary.dryRun = options.dryRun
-        // An index written by another schema version cannot be patched file by file.
-        if state.schemaVersion != nil && state.schemaVersion != Schema.version {
-            summary.rebuilt = true
+        // An index written by another schema version cannot be patched file by file, nor one
+        // whose side store is missing.
+        side = try? openSideStore(database!)
+        if (state.schemaVersion != nil && state.schemaVersion != Schema.version) || side == nil {
+            summary.rebuilt = state.schemaVersion != nil || !state.manifest.isEmpty
             if options.dryRun {
                 state.forgetEverything()
             } else {
                 try deleteEverything(database!, state: &state)
+                side = try openSideStore(database!, empty: true)
             }
         }
 
@@ -142,9 +147,11 @@ public final class Indexer {
             // A new database is built in parallel parts; an existing one is updated in place.
             if state.manifest.isEmpty && options.workers > 1 && changed.count >= options.workers * 4 {
                 database = nil
+                side = nil
                 try buildInParallel(changed, analyzer: analyzer, workers: options.workers, state: &state,
                                     summary: &summary, tracker: tracker)
                 database = try openDatabase()
+                side = try openSideStore(database!)
             } else {
                 try updateInPlace(changed, analyzer: analyzer, options: options, database: database!, state: &state,
                                   summary: &summary, tracker: tracker)
@@ -153,7 +160,7 @@ public final class Indexer {
 
         for entry in missingEntries(state, listed: Set(files), options: options) {
             summary.removed.append(entry.path)
-            try database!.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
+            try deleteRecords(ofFile: entry.name, in: database!)
             try database!.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
             state.manifest[entry.path] = nil
         }
@@ -229,7 +236,10 @@ public final class Indexer {
         CodeNames.merge(result.codeNames, into: &state.codeNames)
         do {
             let merged = try WritableDatabase(path: result.mergedPath)
-            try commit(merged, state: state)
+            let mergedSide = try SideStoreWriter(layout: SideStoreLayout(databasePath: result.mergedPath),
+                                                 revision: try merged.revision(), databaseIsEmpty: true)
+            try mergedSide.adopt(segmentAt: result.sideSegmentPath)
+            try commit(merged, state: state, side: mergedSide)
         } catch let error as XapianError {
             throw IndexError.database(error.description)
         }
@@ -238,6 +248,23 @@ public final class Indexer {
         let old = staging + "/old"
         try FileManager.default.moveItem(atPath: databasePath, toPath: old)
         try FileManager.default.moveItem(atPath: result.mergedPath, toPath: databasePath)
+    }
+
+    /// The side store of the database's revision; with `empty`, a new empty one.
+    private func openSideStore(_ database: WritableDatabase, empty: Bool = false) throws -> SideStoreWriter {
+        do {
+            return try SideStoreWriter(layout: SideStoreLayout(databasePath: databasePath), revision: try database.revision(),
+                                       databaseIsEmpty: empty || database.documentCount == 0)
+        } catch let error as XapianError {
+            throw IndexError.database(error.description)
+        }
+    }
+
+    /// Deletes a file's records from the database and the side store.
+    private func deleteRecords(ofFile name: String, in database: WritableDatabase) throws {
+        let term = Schema.term(Schema.Prefix.file, name)
+        side?.delete(try database.docids(term: term))
+        try database.deleteDocuments(term: term)
     }
 
     private func openDatabase() throws -> WritableDatabase {
@@ -254,9 +281,9 @@ public final class Indexer {
         do {
             // Every record id of a file starts with its name, so once the file's old records are
             // gone no new record can replace one: adding skips the unique-term lookup.
-            try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, file.entry.name))
-            for document in file.documents {
-                try database.addDocument(document)
+            try deleteRecords(ofFile: file.entry.name, in: database)
+            for record in file.records {
+                try side?.add(record, docid: try database.addDocument(record.document))
             }
             try database.setMetadata(Schema.Metadata.filePrefix + file.entry.path, file.entry.encoded)
         } catch let error as XapianError {
@@ -272,18 +299,28 @@ public final class Indexer {
             try database.deleteDocuments(term: Schema.term(Schema.Prefix.file, entry.name))
             try database.setMetadata(Schema.Metadata.filePrefix + entry.path, "")
         }
+        // Records of files the manifest does not know (a side store that went missing) go too.
+        for term in try database.allTerms(prefix: Schema.Prefix.file) { try database.deleteDocuments(term: term) }
+        side?.removeEverything()
         state.forgetEverything()
     }
 
-    private func commit(_ database: WritableDatabase, state: IndexState) throws {
+    private func commit(_ database: WritableDatabase, state: IndexState, side: SideStoreWriter? = nil) throws {
         do {
             try database.setMetadata(Schema.Metadata.schemaVersion, Schema.version)
             try database.setMetadata(Schema.Metadata.documentCount, String(state.manifest.count))
             try database.setMetadata(Schema.Metadata.codeNames, CodeNames.encode(state.codeNames))
             try database.setMetadata(Schema.Metadata.domainNames, DomainNames.encode(state.domainNames))
             try database.setMetadata(Schema.Metadata.domainVocabulary, state.domainVocabulary)
+            // The side store of the revision this commit makes is written first, so that a reader
+            // of that revision finds it.
+            let revision = try database.revision() + 1
+            try (side ?? self.side)?.prepareCommit(revision: revision)
             try database.commit()
+            (side ?? self.side)?.committed(revision: revision)
         } catch let error as XapianError {
+            throw IndexError.database(error.description)
+        } catch let error as SideStoreError {
             throw IndexError.database(error.description)
         }
     }
@@ -441,7 +478,7 @@ enum PrepareOutcome: @unchecked Sendable {
 
 struct PreparedFile {
     var entry: FileEntry
-    var documents: [Xapian.Document]
+    var records: [IndexedRecord]
     var codeNames: [String: String]
 }
 
@@ -462,10 +499,10 @@ struct FilePreparer: Sendable {
             for record in document.records {
                 for code in record.codes { if let name = code.name { CodeNames.merge([code.code: name], into: &codeNames) } }
             }
-            let documents = document.records.enumerated().map { ordinal, record in
-                RecordDocument.make(record: record, ordinal: ordinal, document: document, analyzer: analyzer).document
+            let records = document.records.enumerated().map { ordinal, record in
+                RecordDocument.make(record: record, ordinal: ordinal, document: document, analyzer: analyzer)
             }
-            return .prepared(PreparedFile(entry: entry, documents: documents, codeNames: codeNames))
+            return .prepared(PreparedFile(entry: entry, records: records, codeNames: codeNames))
         } catch {
             return .failed(path, String(describing: error))
         }

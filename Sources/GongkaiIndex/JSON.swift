@@ -6,11 +6,12 @@ public indirect enum JSONValue: Sendable, Equatable {
     case bool(Bool)
     case int(Int)
     case double(Double)
+    /// A decimal numeral written as it is, for figures that must not go through binary floating
+    /// point (exact sums). Only `JSONValue.decimal(exactly:)` makes one.
+    case decimal(String)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
-    /// Text that is already valid JSON (a stored hit), spliced in as is.
-    case raw(String)
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         lhs.serialized() == rhs.serialized()
@@ -24,6 +25,25 @@ public indirect enum JSONValue: Sendable, Equatable {
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
+    }
+
+    /// A decimal numeral (`-12.345`), or nil when `text` is not one.
+    public static func decimal(exactly text: String) -> JSONValue? {
+        let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else {
+            return nil
+        }
+        return .decimal(text)
+    }
+
+    public var doubleValue: Double? {
+        switch self {
+        case .decimal(let text): return Double(text)
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
     }
 
     public var intValue: Int? {
@@ -51,6 +71,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             } else {
                 out += "null"
             }
+        case .decimal(let text): out += text
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             out += "["
@@ -68,7 +89,6 @@ public indirect enum JSONValue: Sendable, Equatable {
                 value.write(to: &out)
             }
             out += "}"
-        case .raw(let text): out += text
         }
     }
 

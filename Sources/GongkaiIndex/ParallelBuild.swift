@@ -23,6 +23,8 @@ struct ParallelBuild {
         var outcomes: [FileOutcome]
         /// The merged database, with every file's manifest entry in its metadata.
         var mergedPath: String
+        /// The side-store segment of the merged database (renumbered as the compactor did).
+        var sideSegmentPath: String
         var codeNames: [String: String]
     }
 
@@ -42,17 +44,26 @@ struct ParallelBuild {
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             do {
                 var part: WritableDatabase?
+                var partPath = ""
+                var segment = SegmentBuilder(firstDocid: 1)
                 var filesInPart = 0
+                func finishPart() throws {
+                    try part?.commit()
+                    if part != nil { try segment.write(to: partPath + ".gks", sync: false) }
+                    part = nil
+                }
                 while let index = shared.nextFile() {
                     if part == nil {
-                        part = try WritableDatabase(path: shared.newPartPath(in: staging), mode: .createOrOverwrite, noSync: true)
+                        partPath = shared.newPartPath(in: staging)
+                        part = try WritableDatabase(path: partPath, mode: .createOrOverwrite, noSync: true)
+                        segment = SegmentBuilder(firstDocid: 1)
                     }
                     let outcome: FileOutcome
                     switch preparer.prepare(files[index]) {
                     case .failed(let path, let reason):
                         outcome = .failed(path, reason)
                     case .prepared(let file):
-                        for document in file.documents { try part!.addDocument(document) }
+                        for record in file.records { segment.add(record, docid: try part!.addDocument(record.document)) }
                         try part!.setMetadata(Schema.Metadata.filePrefix + file.entry.path, file.entry.encoded)
                         shared.addCodeNames(file.codeNames)
                         outcome = .written(file.entry)
@@ -60,12 +71,11 @@ struct ParallelBuild {
                     shared.finish(index, outcome, onFile)
                     filesInPart += 1
                     if filesInPart == filesPerPart {
-                        try part!.commit()
-                        part = nil
+                        try finishPart()
                         filesInPart = 0
                     }
                 }
-                try part?.commit()
+                try finishPart()
             } catch {
                 shared.fail(error)
             }
@@ -74,7 +84,18 @@ struct ParallelBuild {
 
         let merged = staging + "/merged"
         try compactDatabases(shared.partPaths, into: merged)
-        return Result(outcomes: shared.outcomes.map { $0! }, mergedPath: merged, codeNames: shared.codeNames)
+        // The compactor renumbers the parts' documents consecutively, part after part.
+        var offset: UInt32 = 0
+        var sources: [SegmentMerger.Source] = []
+        for path in shared.partPaths {
+            let segment = try Segment(path: path + ".gks", facetCount: Schema.facets.count)
+            sources.append(SegmentMerger.Source(segment: segment, offset: offset))
+            offset += UInt32(segment.span)
+        }
+        let sideSegment = staging + "/merged.gks"
+        try SegmentMerger.merge(sources, deleted: [], into: sideSegment, sync: true)
+        return Result(outcomes: shared.outcomes.map { $0! }, mergedPath: merged, sideSegmentPath: sideSegment,
+                      codeNames: shared.codeNames)
     }
 }
 

@@ -1,33 +1,59 @@
 import ChineseAnalysis
+import Disclosure
 import Foundation
 import Xapian
 
 /// What a searcher reads: one database, or shards searched as one.
 protocol SearchSource: AnyObject {
-    /// Moves to the newest revision; true when the catalog of `revision` is out of date.
-    func refresh(servingRevision revision: UInt64) throws -> Bool
-    func loadCatalog(analyzers: AnalyzerCache) throws -> Catalog
+    /// Moves to the newest revision; true when the parts or their revisions may have changed.
+    func refresh() throws -> Bool
+    /// The databases searched, one per part (shard), and the one that searches them all.
+    var parts: [Database] { get }
+    var combined: Database { get }
+    /// Whether every part is a local database (so it may have a side store).
+    var allPartsLocal: Bool { get }
+    /// What identifies the served state: the parts and their revisions.
+    func signature() throws -> [UInt64]
     /// Every term that starts with `prefix`, for queries that expand a character.
     func terms(startingWith prefix: String) throws -> [String]
-    /// The matches, and warnings about shards left out.
+    /// Xapian's matches, and warnings about shards left out.
     func search(_ query: Query, options: SearchOptions) throws -> (result: SearchResult, warnings: [String])
+    /// Warnings naming the parts left out of answers now (shards down); throws
+    /// `ShardUnavailableError` when the shard policy allows no answer.
+    func availability() throws -> [String]
 }
 
 extension Database: SearchSource {
-    func refresh(servingRevision revision: UInt64) throws -> Bool {
-        try reopen() || (try self.revision()) != revision
-    }
-
-    func loadCatalog(analyzers: AnalyzerCache) throws -> Catalog {
-        try Catalog.load(self, analyzers: analyzers)
-    }
-
-    func terms(startingWith prefix: String) throws -> [String] {
-        try allTerms(prefix: prefix)
-    }
+    func refresh() throws -> Bool { try reopen() }
+    var parts: [Database] { [self] }
+    var combined: Database { self }
+    var allPartsLocal: Bool { path != nil }
+    func signature() throws -> [UInt64] { [try revision()] }
+    func terms(startingWith prefix: String) throws -> [String] { try allTerms(prefix: prefix) }
 
     func search(_ query: Query, options: SearchOptions) throws -> (result: SearchResult, warnings: [String]) {
         (try search(query, options: options), [])
+    }
+
+    func availability() throws -> [String] { [] }
+}
+
+/// Catalogs of the served revision, shared by the searchers of one daemon: each revision's
+/// state (names, side stores, precomputed facets) is built once, not once per worker.
+public final class CatalogStore: @unchecked Sendable {
+    // `latest` is guarded by `lock`; building happens under it so that workers wait for one build.
+    private let lock = NSLock()
+    private var latest: (signature: [UInt64], catalog: Catalog)?
+
+    public init() {}
+
+    func catalog(signature: [UInt64], build: () throws -> Catalog) throws -> Catalog {
+        lock.lock()
+        defer { lock.unlock() }
+        if let latest, latest.signature == signature { return latest.catalog }
+        let catalog = try build()
+        latest = (signature, catalog)
+        return catalog
     }
 }
 
@@ -37,27 +63,55 @@ extension Database: SearchSource {
 public final class Searcher {
     private let analyzers: AnalyzerCache
     private let source: SearchSource
+    private let catalogs: CatalogStore
     private var catalog: Catalog
+    private var servedSignature: [UInt64] = []
     private var lastReopenCheck = Date.distantPast
     /// How stale a searcher may be before it checks for a newer revision.
     public var reopenInterval: TimeInterval = 0.2
-    /// Seconds a match may spend counting before it stops early and reports an estimate.
+    /// Seconds Xapian's matcher may spend counting before it stops early and reports an estimate.
     public var timeLimit: Double = 5
+    /// Answers already given for this revision, shared with other searchers; nil for none.
+    public var cache: ResultCache?
+    /// Whether side stores answer when every part has one; false runs Xapian's matcher, as for
+    /// remote shards (to compare the two, and to measure).
+    public var usesSideStore = true
 
-    public convenience init(databasePath: String, analyzers: AnalyzerCache) throws {
-        try self.init(source: try Database(path: databasePath), analyzers: analyzers)
+    public convenience init(databasePath: String, analyzers: AnalyzerCache, catalogs: CatalogStore = CatalogStore()) throws {
+        try self.init(source: try Database(path: databasePath), analyzers: analyzers, catalogs: catalogs)
     }
 
     /// A searcher over shards searched as one, with its own connections to them.
-    public convenience init(shards: ShardSet, analyzers: AnalyzerCache) throws {
-        try self.init(source: try ShardedDatabase(shards), analyzers: analyzers)
+    public convenience init(shards: ShardSet, analyzers: AnalyzerCache, catalogs: CatalogStore = CatalogStore()) throws {
+        try self.init(source: try ShardedDatabase(shards), analyzers: analyzers, catalogs: catalogs)
     }
 
-    init(source: SearchSource, analyzers: AnalyzerCache) throws {
+    init(source: SearchSource, analyzers: AnalyzerCache, catalogs: CatalogStore) throws {
         self.analyzers = analyzers
         self.source = source
-        catalog = try source.loadCatalog(analyzers: analyzers)
+        self.catalogs = catalogs
+        servedSignature = try source.signature()
+        catalog = try catalogs.catalog(signature: servedSignature) { try Self.loadCatalog(source, analyzers: analyzers) }
         lastReopenCheck = Date()
+    }
+
+    private static func loadCatalog(_ source: SearchSource, analyzers: AnalyzerCache) throws -> Catalog {
+        let parts = source.parts
+        // Xapian's remote backend does not report revisions: only local parts have one.
+        let revisions = try parts.map { $0.path == nil ? 0 : try $0.revision() }
+        var sides: [SideIndex]?
+        if source.allPartsLocal, !parts.isEmpty {
+            sides = []
+            for (part, revision) in zip(parts, revisions) {
+                guard let path = part.path, let side = try SideIndex.open(SideStoreLayout(databasePath: path), revision: revision) else {
+                    sides = nil
+                    break
+                }
+                sides!.append(side)
+            }
+        }
+        return try Catalog.load(combined: source.combined, parts: parts, revision: revisions.reduce(0, +), sides: sides,
+                                analyzers: analyzers)
     }
 
     /// The revision's catalog, after moving to the newest revision if it is time to look.
@@ -65,99 +119,155 @@ public final class Searcher {
         let now = Date()
         if forceReopen || now.timeIntervalSince(lastReopenCheck) >= reopenInterval {
             lastReopenCheck = now
-            if try source.refresh(servingRevision: catalog.revision) {
-                catalog = try source.loadCatalog(analyzers: analyzers)
+            _ = try source.refresh()
+            let signature = try source.signature()
+            if signature != servedSignature {
+                catalog = try catalogs.catalog(signature: signature) { try Self.loadCatalog(source, analyzers: analyzers) }
+                servedSignature = signature
             }
         }
         return catalog
     }
 
-    /// Answers already given for this revision, shared with other searchers; nil for none.
-    public var cache: ResultCache?
-
-    public func search(_ request: SearchRequest) throws -> SearchResponse {
+    /// Answers a search; past `deadline` it stops with `SearchDeadlineExceeded`.
+    public func search(_ request: SearchRequest, deadline: ContinuousClock.Instant? = nil) throws -> SearchResponse {
         let catalog = try currentCatalog()
         let key = ResultCache.Key(revision: catalog.revision, request: request)
         if var cached = cache?.lookup(key) {
             cached.cached = true
             return cached
         }
-        let response = try compute(request, catalog: catalog)
+        let compiler = QueryCompiler(analyzer: catalog.analyzer, resolver: FilterResolver(catalog: catalog))
+        let compiled = try compiler.compile(query: request.query, filters: request.filters)
+        let snippets = SnippetMaker(analyzer: catalog.analyzer, queryWords: compiled.highlightWords)
+        var response: SearchResponse
+        if usesSideStore, let sides = catalog.sides {
+            let warnings = try source.availability()
+            response = try SideSearch(catalog: catalog, sides: sides, parts: source.parts, request: request,
+                                      compiled: compiled, snippets: snippets, deadline: deadline).run()
+            response.warnings += warnings
+        } else {
+            response = try XapianSearch(catalog: catalog, source: source, request: request, compiled: compiled,
+                                        snippets: snippets, timeLimit: timeLimit).run()
+        }
         cache?.store(response, for: key)
         return response
     }
+}
 
-    private func compute(_ request: SearchRequest, catalog: Catalog) throws -> SearchResponse {
-        let analyzer = catalog.analyzer
-        let compiler = QueryCompiler(analyzer: analyzer, resolver: FilterResolver(catalog: catalog),
-                                     termsStartingWith: source.terms(startingWith:))
-        let compiled = try compiler.compile(query: request.query, filters: request.filters)
+/// The facet values of a tally, most frequent first, as answers show them.
+func facetValues(_ request: FacetRequest, counts: [(value: String, count: Int, sum: Int64?)], catalog: Catalog) -> FacetResult {
+    let sorted = counts.filter { $0.count > 0 }
+        .sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
+        .prefix(request.limit)
+    return FacetResult(name: request.name, values: sorted.map { entry in
+        var value = FacetValue(value: entry.value, isNumber: false, name: nil, count: entry.count,
+                               sum: entry.sum.map(AmountSum.init(millionths:)))
+        switch request.spec.rendering {
+        case .text: break
+        case .year: value.isNumber = Int(entry.value) != nil
+        case .code: value.name = catalog.codeNames[entry.value]
+        case .project:
+            if let tab = entry.value.firstIndex(of: "\t") {
+                value.value = String(entry.value[..<tab])
+                value.name = String(entry.value[entry.value.index(after: tab)...])
+            }
+        }
+        return value
+    })
+}
 
+/// The document fields of a hit, from the values of the document-level facets.
+func documentInfo(facetValue: (String) -> String?) -> DocumentInfo {
+    DocumentInfo(district: facetValue("district"), year: facetValue("year").flatMap { Int($0) },
+                 kind: facetValue("kind").flatMap(DocumentKind.init(rawValue:)), department: facetValue("department"),
+                 level: facetValue("level").flatMap(DocumentLevel.init(rawValue:)))
+}
+
+/// A search answered by Xapian's matcher: over remote shards, and for indexes without a side
+/// store. Facet counts come from Xapian's `ValueCountMatchSpy`, which remote shards run too.
+struct XapianSearch {
+    let catalog: Catalog
+    let source: SearchSource
+    let request: SearchRequest
+    let compiled: CompiledQuery
+    let snippets: SnippetMaker
+    let timeLimit: Double
+
+    /// Slots returned with each hit: the document's fields and the record type.
+    static let hitFacets = ["district", "year", "kind", "department", "level", "type"]
+
+    func run() throws -> SearchResponse {
+        var builder = XapianQueryBuilder(termsStartingWith: source.terms(startingWith:))
+        let query = try builder.build(compiled.query)
         var options = SearchOptions()
         options.offset = UInt32(clamping: request.offset)
         options.limit = UInt32(clamping: min(request.limit, SearchRequest.maximumLimit))
-        // Facet counts are exact only when every match is looked at.
-        options.checkAtLeast = request.facets.isEmpty ? options.offset + options.limit + 1 : UInt32(clamping: catalog.recordCount)
-        options.facetSlots = Array(Set(request.facets.map(\.slot))).sorted()
+        let counting = !request.facets.isEmpty || request.sumAmounts
+        // Facet counts and sums are exact only when every match is looked at.
+        options.checkAtLeast = counting ? UInt32(clamping: catalog.recordCount) : options.offset + options.limit + 1
+        var facetSlots = request.facets.map(\.spec.slot)
+        if request.sumAmounts { facetSlots.append(Schema.amountSlot) }
+        options.facetSlots = Array(Set(facetSlots)).sorted()
+        let hitFacets = Self.hitFacets.map { name in Schema.facets.first { $0.name == name }! }
+        options.hitValueSlots = hitFacets.map(\.slot)
         options.timeLimit = timeLimit
         switch request.sort {
         case .relevance: break
         case .amountAscending, .amountDescending:
-            options.sortSlot = Schema.Slot.amount
-            options.sortDescending = request.sort == .amountDescending
+            options.sortSlot = Schema.amountSlot
+            options.sortDescending = request.sort.isDescending
         case .yearAscending, .yearDescending:
-            options.sortSlot = Schema.Slot.year
-            options.sortDescending = request.sort == .yearDescending
+            options.sortSlot = Schema.yearSlot
+            options.sortDescending = request.sort.isDescending
         }
-        let (result, warnings) = try source.search(compiled.query, options: options)
+        let (result, shardWarnings) = try source.search(query, options: options)
+        var warnings = shardWarnings
 
-        let snippets = SnippetMaker(analyzer: analyzer, queryWords: compiled.highlightWords)
-        let hits = result.matches.map { match -> JSONValue in
-            let stored = StoredHit.decode(match.data)
-            var snippet = ""
-            JSONValue.writeString(snippets.snippet(for: String(stored.text)), to: &snippet)
-            // With `explain`, each hit says how much it weighed.
-            let weight = request.explain ? ",\"weight\":" + JSONValue.double((match.weight * 1000).rounded() / 1000).serialized() : ""
-            return .raw(stored.json.dropLast() + ",\"snippet\":" + snippet + weight + "}")
+        var hits: [SearchHit] = []
+        for match in result.matches {
+            func value(_ name: String) -> String? {
+                guard let index = Self.hitFacets.firstIndex(of: name), !match.values[index].isEmpty,
+                      let text = String(validating: match.values[index], as: UTF8.self) else { return nil }
+                return text
+            }
+            guard let type = value("type").flatMap(RecordType.init(rawValue:)) else {
+                warnings.append("document \(match.docid) is not a Gongkai record (no record type); left out")
+                continue
+            }
+            do {
+                let decoded = try StoredRecord.decode(match.data, type: type)
+                hits.append(SearchHit(id: decoded.id, fileName: decoded.fileName, record: decoded.record,
+                                      info: documentInfo(facetValue: value), snippet: snippets.snippet(for: decoded.record.text),
+                                      weight: request.explain ? match.weight : nil))
+            } catch {
+                warnings.append("document \(match.docid) left out: \(error)")
+            }
         }
-        let facets = request.facets.map { facet -> (name: String, values: [JSONValue]) in
-            let counted = (result.facets[facet.slot] ?? [])
-                .map { (value: String(decoding: $0.value, as: UTF8.self), count: Int($0.count)) }
-                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
-                .prefix(facet.limit)
-            return (facet.name, counted.map { entry in facetEntry(facet, value: entry.value, count: entry.count, catalog: catalog) })
+        let facets = request.facets.map { facet in
+            facetValues(facet, counts: (result.facets[facet.spec.slot] ?? []).compactMap { entry in
+                String(validating: entry.value, as: UTF8.self).map { ($0, Int(entry.count), nil) }
+            }, catalog: catalog)
         }
-        var explanation: JSONValue?
+        var sum: AmountSum?
+        if request.sumAmounts {
+            var total = AmountSum()
+            for entry in result.facets[Schema.amountSlot] ?? [] {
+                total.millionths &+= AmountSum.millionths(ofWanYuan: SortableSerialiser.unserialise(entry.value)) &* Int64(entry.count)
+            }
+            sum = total
+            if !request.facets.isEmpty {
+                warnings.append("sums per facet value need the side store, which remote shards do not serve; only the total sum is given")
+            }
+        }
+        var explanation: Explanation?
         if request.explain {
-            explanation = .object([
-                ("parsed", .string(compiled.parsed?.description ?? "")),
-                ("xapian", .string(compiled.query.description)),
-            ])
+            explanation = Explanation(parsed: compiled.parsed?.description ?? "", compiled: query.description, engine: "xapian")
         }
-        return SearchResponse(
-            total: Int(result.isExact ? result.matchesLowerBound : result.matchesEstimated),
-            totalExact: result.isExact, hits: hits, facets: facets, explanation: explanation,
-            revision: catalog.revision, warnings: warnings)
-    }
-
-    private func facetEntry(_ facet: FacetRequest, value: String, count: Int, catalog: Catalog) -> JSONValue {
-        switch facet.field {
-        case .year:
-            return .object([("value", Int(value).map(JSONValue.int) ?? .string(value)), ("count", .int(count))])
-        case .code:
-            var members: [(String, JSONValue)] = [("value", .string(value))]
-            if let name = catalog.codeNames[value] { members.append(("name", .string(name))) }
-            members.append(("count", .int(count)))
-            return .object(members)
-        case .project:
-            let parts = value.split(separator: "\t", maxSplits: 1).map(String.init)
-            var members: [(String, JSONValue)] = [("value", .string(parts[0]))]
-            if parts.count == 2 { members.append(("name", .string(parts[1]))) }
-            members.append(("count", .int(count)))
-            return .object(members)
-        default:
-            return .object([("value", .string(value)), ("count", .int(count))])
-        }
+        return SearchResponse(total: Int(result.isExact ? result.matchesLowerBound : result.matchesEstimated),
+                              totalExact: result.isExact, hits: hits, facets: facets, sum: sum,
+                              facetsExact: !counting || result.isExact, explanation: explanation,
+                              revision: catalog.revision, warnings: warnings)
     }
 }
 

@@ -190,7 +190,7 @@ final class ShardHealth: @unchecked Sendable {
 final class ShardedDatabase: SearchSource {
     private let shards: ShardSet
     private var handles: [Database?]
-    private var combined: Database
+    private(set) var combined: Database
     private var seenGeneration = -1
     private var down: [Int: String] = [:]
     /// Set when the shards searched changed, so that the catalog is read again.
@@ -203,22 +203,29 @@ final class ShardedDatabase: SearchSource {
         try syncWithHealth()
     }
 
-    func refresh(servingRevision revision: UInt64) throws -> Bool {
+    func refresh() throws -> Bool {
         try recovering {
             let changed = try combined.reopen()
             return changed || catalogStale
         }
     }
 
-    func loadCatalog(analyzers: AnalyzerCache) throws -> Catalog {
-        let catalog = try recovering {
-            let parts = handles.compactMap { $0 }
-            // Xapian's remote backend does not report revisions: only local shards count.
-            let revision = parts.reduce(UInt64(0)) { sum, part in sum + ((try? part.revision()) ?? 0) }
-            return try Catalog.load(combined: combined, parts: parts, revision: revision, analyzers: analyzers)
-        }
+    var parts: [Database] { handles.compactMap { $0 } }
+
+    var allPartsLocal: Bool {
+        shards.locations.allSatisfy { if case .local = $0 { return true } else { return false } }
+    }
+
+    /// Which shards are searched, and the local ones' revisions (Xapian's remote backend does
+    /// not report one).
+    func signature() throws -> [UInt64] {
         catalogStale = false
-        return catalog
+        return try recovering {
+            try handles.map { handle in
+                guard let handle else { return UInt64.max }
+                return handle.path == nil ? 0 : try handle.revision()
+            }
+        }
     }
 
     func terms(startingWith prefix: String) throws -> [String] {
@@ -227,15 +234,21 @@ final class ShardedDatabase: SearchSource {
 
     func search(_ query: Query, options: SearchOptions) throws -> (result: SearchResult, warnings: [String]) {
         try recovering {
-            let warnings = down.keys.sorted().map { shards.warning($0, reason: down[$0]!) }
-            guard handles.contains(where: { $0 != nil }) else {
-                throw ShardUnavailableError(description: "no shard answers: " + warnings.joined(separator: "; "))
-            }
-            if shards.policy == .fail && !warnings.isEmpty {
-                throw ShardUnavailableError(description: warnings.joined(separator: "; "))
-            }
+            let warnings = try availability()
             return (try combined.search(query, options: options), warnings)
         }
+    }
+
+    /// Warnings naming the shards left out; throws when the policy or the outage allows no answer.
+    func availability() throws -> [String] {
+        let warnings = down.keys.sorted().map { shards.warning($0, reason: down[$0]!) }
+        guard handles.contains(where: { $0 != nil }) else {
+            throw ShardUnavailableError(description: "no shard answers: " + warnings.joined(separator: "; "))
+        }
+        if shards.policy == .fail && !warnings.isEmpty {
+            throw ShardUnavailableError(description: warnings.joined(separator: "; "))
+        }
+        return warnings
     }
 
     /// Runs `body`; when it fails, reconnects and tries again, without the shards that no longer

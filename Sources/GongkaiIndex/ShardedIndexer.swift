@@ -156,8 +156,16 @@ public final class ShardedIndexer {
                 let database = try WritableDatabase(path: layout.databasePath(shard))
                 guard try database.metadata(Schema.Metadata.codeNames) != encoded else { continue }
                 try database.setMetadata(Schema.Metadata.codeNames, encoded)
+                // The new revision keeps the side store of the old one.
+                let revision = try database.revision() + 1
+                let side = try SideStoreWriter(layout: SideStoreLayout(databasePath: layout.databasePath(shard)),
+                                               revision: revision - 1, databaseIsEmpty: database.documentCount == 0)
+                try side.prepareCommit(revision: revision)
                 try database.commit()
+                side.committed(revision: revision)
             } catch let error as XapianError {
+                throw IndexError.database(error.description)
+            } catch let error as SideStoreError {
                 throw IndexError.database(error.description)
             }
         }

@@ -47,7 +47,7 @@ public enum RequestDecoder {
         }
     }
 
-    static let searchMembers: Set<String> = ["id", "op", "q", "filters", "facets", "offset", "limit", "sort", "explain"]
+    static let searchMembers: Set<String> = ["id", "op", "q", "filters", "facets", "sum", "offset", "limit", "sort", "explain"]
 
     static func request(from json: JSONValue) throws -> Request {
         let op: String
@@ -78,7 +78,7 @@ public enum RequestDecoder {
         if let filters = json["filters"], filters != .null {
             guard case .object(let fields) = filters else { throw ProtocolError.badRequest("\"filters\" must be an object") }
             for (name, value) in fields {
-                let field = try FilterField.named(name)
+                let field = try FieldName.named(name)
                 request.filters[field, default: []] += try filterValues(value, field: name)
             }
         }
@@ -90,6 +90,15 @@ public enum RequestDecoder {
                 let facet = try FacetRequest.named(text)
                 if !request.facets.contains(facet) { request.facets.append(facet) }
             }
+        }
+        switch json["sum"] {
+        case nil, .null?: break
+        case .string(let field)?:
+            guard SearchRequest.summableFields.contains(field) else {
+                throw ProtocolError.badRequest("cannot sum '\(field)'; \"sum\" takes " + SearchRequest.summableFields.joined(separator: ", "))
+            }
+            request.sumAmounts = true
+        default: throw ProtocolError.badRequest("\"sum\" must be the name of a field (amount)")
         }
         request.offset = try integer(json["offset"], name: "offset", default: 0, range: 0...SearchRequest.maximumOffset)
         // Larger pages are capped rather than refused, as a page size is a wish, not a contract.

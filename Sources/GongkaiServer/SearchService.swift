@@ -1,4 +1,3 @@
-import ChineseAnalysis
 import Foundation
 import GongkaiIndex
 import Logging
@@ -79,13 +78,15 @@ public final class SearchService: Sendable {
         case .success(let request):
             op = request.op
             do {
-                members += try answer(request, startedAt: start)
+                members += try answer(request, startedAt: start, deadline: ticket.deadline)
             } catch let error as ProtocolError {
                 failure = error
             } catch let error as QueryError {
                 failure = ProtocolError("bad_query", error.message)
             } catch let error as ShardUnavailableError {
                 failure = ProtocolError("shard_unavailable", error.description)
+            } catch is SearchDeadlineExceeded {
+                failure = Self.timeout(ticket)
             } catch {
                 failure = ProtocolError("internal", String(describing: error))
             }
@@ -145,7 +146,8 @@ public final class SearchService: Sendable {
         return JSONValue.object(members).serialized()
     }
 
-    private func answer(_ request: Request, startedAt start: ContinuousClock.Instant) throws -> [(String, JSONValue)] {
+    private func answer(_ request: Request, startedAt start: ContinuousClock.Instant,
+                        deadline ticketDeadline: ContinuousClock.Instant) throws -> [(String, JSONValue)] {
         switch request {
         case .ping:
             return [("ok", .bool(true))]
@@ -168,26 +170,10 @@ public final class SearchService: Sendable {
                                    ("hits", .int(cached.hits)), ("misses", .int(cached.misses))])),
             ]
         case .search(let search):
-            let response = try searchers.withSearcher { try $0.search(search) }
-            var members: [(String, JSONValue)] = [
-                ("ok", .bool(true)),
-                ("total", .int(response.total)),
-            ]
-            if !response.totalExact {
-                members.append(("total_estimated", .bool(true)))
-                // Facets count only the matches looked at; say so when the time limit cut that short.
-                if !response.facets.isEmpty { members.append(("facets_estimated", .bool(true))) }
-            }
-            members.append(("hits", .array(response.hits)))
-            if !response.facets.isEmpty {
-                members.append(("facets", .object(response.facets.map { ($0.name, .array($0.values)) })))
-            }
-            if let explanation = response.explanation { members.append(("explain", explanation)) }
-            if !response.warnings.isEmpty { members.append(("warnings", .array(response.warnings.map(JSONValue.string)))) }
-            members.append(("revision", .int(Int(clamping: response.revision))))
-            if response.cached { members.append(("cached", .bool(true))) }
-            members.append(("took_ms", .double(Self.milliseconds(start.duration(to: .now)))))
-            return members
+            let deadline = ticketDeadline
+            let response = try searchers.withSearcher { try $0.search(search, deadline: deadline) }
+            return [("ok", .bool(true))] + ResponseJSON.search(response)
+                + [("took_ms", .double(Self.milliseconds(start.duration(to: .now))))]
         }
     }
 

@@ -48,6 +48,12 @@ public enum SortableSerialiser {
         let length = gk_sortable_serialise(value, &buffer)
         return buffer[0..<length].map { UInt8(bitPattern: $0) }
     }
+
+    public static func unserialise(_ bytes: [UInt8]) -> Double {
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { gk_sortable_unserialise($0.baseAddress, $0.count) }
+        }
+    }
 }
 
 /// A document being built for the index. Not thread-safe; build, add, drop.
@@ -163,6 +169,23 @@ public final class WritableDatabase {
     }
 
     public var documentCount: UInt32 { gk_writable_doccount(handle) }
+
+    /// The revision last committed; the next commit with changes makes `revision() + 1`.
+    public func revision() throws -> UInt64 {
+        try XapianError.check { gk_writable_revision(handle, $0) }
+    }
+
+    /// The docids of the documents indexed by `term`, uncommitted changes included.
+    public func docids(term: String) throws -> [UInt32] {
+        var term = term
+        var count = 0
+        let raw = try term.withUTF8 { buffer in
+            try XapianError.check { gk_writable_postlist(handle, buffer.baseAddress, buffer.count, &count, $0) }
+        }
+        guard let raw else { return [] }
+        defer { gk_string_free(UnsafeMutableRawPointer(raw).assumingMemoryBound(to: CChar.self)) }
+        return Array(UnsafeBufferPointer(start: raw, count: count))
+    }
 }
 
 /// Merges databases into a new, compact one (as `xapian-compact` does). Document ids are
@@ -182,6 +205,8 @@ public final class Database {
     let handle: OpaquePointer
     /// The databases a combined database searches; kept alive as long as it is.
     private let parts: [Database]
+    /// The folder (or stub file) opened; nil for remote and combined databases.
+    public let path: String?
 
     public init(path: String) throws {
         guard let handle = try XapianError.check({ gk_database_open(path, $0) }) else {
@@ -189,6 +214,7 @@ public final class Database {
         }
         self.handle = handle
         parts = []
+        self.path = path
     }
 
     /// A database served by `xapian-tcpsrv`. Each operation fails with `NetworkTimeoutError` after
@@ -201,6 +227,7 @@ public final class Database {
         }
         self.handle = handle
         parts = []
+        path = nil
     }
 
     /// One database searching `parts` as one: global statistics, merged ranking, facets over all.
@@ -213,6 +240,7 @@ public final class Database {
         }
         self.handle = handle
         self.parts = parts
+        path = nil
     }
 
     deinit { gk_database_free(handle) }
@@ -254,19 +282,32 @@ public final class Database {
         try listing { gk_database_metadata_keys(handle, prefix, &$0, $1) }
     }
 
+    /// The data of one document.
+    public func documentData(_ docid: UInt32) throws -> [UInt8] {
+        var length = 0
+        let raw = try XapianError.check { gk_database_document_data(handle, docid, &length, $0) }
+        guard let raw else { return [] }
+        defer { gk_string_free(raw) }
+        return Array(UnsafeRawBufferPointer(start: raw, count: length))
+    }
+
     public func search(_ query: Query, options: SearchOptions) throws -> SearchResult {
         let slots = options.facetSlots
+        let valueSlots = options.hitValueSlots
         let result = try slots.withUnsafeBufferPointer { slotBuffer in
-            var raw = gk_search_options(
-                offset: options.offset, limit: options.limit, check_at_least: options.checkAtLeast,
-                sort_slot: options.sortSlot.map(Int32.init) ?? -1, sort_descending: options.sortDescending ? 1 : 0,
-                facet_slots: slotBuffer.baseAddress, facet_slot_count: slotBuffer.count,
-                time_limit: options.timeLimit)
-            return try XapianError.check { gk_search(handle, query.handle, &raw, $0) }
+            try valueSlots.withUnsafeBufferPointer { valueBuffer in
+                var raw = gk_search_options(
+                    offset: options.offset, limit: options.limit, check_at_least: options.checkAtLeast,
+                    sort_slot: options.sortSlot.map(Int32.init) ?? -1, sort_descending: options.sortDescending ? 1 : 0,
+                    facet_slots: slotBuffer.baseAddress, facet_slot_count: slotBuffer.count,
+                    time_limit: options.timeLimit, hit_value_slots: valueBuffer.baseAddress,
+                    hit_value_slot_count: valueBuffer.count)
+                return try XapianError.check { gk_search(handle, query.handle, &raw, $0) }
+            }
         }
         guard let result else { throw XapianError(type: "InternalError", message: "search returned nothing") }
         defer { gk_result_free(result) }
-        return SearchResult(result, facetSlots: slots)
+        return SearchResult(result, facetSlots: slots, valueSlots: valueSlots.count)
     }
 }
 
@@ -277,6 +318,8 @@ public struct SearchOptions: Sendable {
     public var sortSlot: UInt32?
     public var sortDescending = false
     public var facetSlots: [UInt32] = []
+    /// Value slots returned with each hit.
+    public var hitValueSlots: [UInt32] = []
     /// Seconds; 0 for none.
     public var timeLimit: Double = 0
 
@@ -287,7 +330,9 @@ public struct SearchResult: Sendable {
     public struct Match: Sendable {
         public var docid: UInt32
         public var weight: Double
-        public var data: String
+        public var data: [UInt8]
+        /// The values of `SearchOptions.hitValueSlots`, in that order.
+        public var values: [[UInt8]]
     }
 
     public var matchesLowerBound: UInt32
@@ -297,15 +342,20 @@ public struct SearchResult: Sendable {
     /// Per facet slot: each distinct value with the number of matching documents holding it.
     public var facets: [UInt32: [(value: [UInt8], count: UInt32)]]
 
-    init(_ raw: OpaquePointer, facetSlots: [UInt32]) {
+    init(_ raw: OpaquePointer, facetSlots: [UInt32], valueSlots: Int) {
         matchesLowerBound = gk_result_matches_lower_bound(raw)
         matchesEstimated = gk_result_matches_estimated(raw)
         matchesUpperBound = gk_result_matches_upper_bound(raw)
         matches = (0..<gk_result_size(raw)).map { i in
             var length = 0
             let data = gk_result_data(raw, i, &length)
+            let values = (0..<valueSlots).map { slot -> [UInt8] in
+                var valueLength = 0
+                let value = gk_result_hit_value(raw, i, slot, &valueLength)
+                return Array(UnsafeRawBufferPointer(start: value, count: valueLength))
+            }
             return Match(docid: gk_result_docid(raw, i), weight: gk_result_weight(raw, i),
-                         data: String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self))
+                         data: Array(UnsafeRawBufferPointer(start: data, count: length)), values: values)
         }
         var facets: [UInt32: [(value: [UInt8], count: UInt32)]] = [:]
         for (index, slot) in facetSlots.enumerated() {

@@ -38,6 +38,9 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Facets to count.")
     var facet: [String] = ["district", "year", "kind", "type"]
 
+    @Flag(help: "Add up the matches' amounts (万元): in total and per facet value.")
+    var sum = false
+
     @Option(help: "Sort: relevance, amount, -amount, year, -year.")
     var sort: String = "relevance"
 
@@ -55,7 +58,7 @@ struct SearchCommand: ParsableCommand {
         for (name, values) in [("district", district), ("year", year), ("code", code), ("type", type), ("kind", kind)] where !values.isEmpty {
             filters.append((name, .array(values.map(JSONValue.string))))
         }
-        let request = JSONValue.object([
+        var members: [(String, JSONValue)] = [
             ("op", .string("search")),
             ("q", .string(query.joined(separator: " "))),
             ("filters", .object(filters)),
@@ -63,7 +66,9 @@ struct SearchCommand: ParsableCommand {
             ("sort", .string(sort)),
             ("offset", .int(offset)),
             ("limit", .int(limit)),
-        ])
+        ]
+        if sum { members.append(("sum", .string("amount"))) }
+        let request = JSONValue.object(members)
         let line: String
         do {
             line = try SocketClient(socketPath: socket).request(request.serialized())
@@ -100,7 +105,9 @@ struct ResultFormatter {
         var out = ""
         let total = response["total"]?.intValue ?? 0
         let estimated = response["total_estimated"] == .bool(true)
-        out += "\(estimated ? "about " : "")\(total) hits\n"
+        out += "\(estimated ? "about " : "")\(total) hits"
+        if let sum = response["sum"] { out += ", amounts adding up to \(sum.serialized()) 万元" }
+        out += "\n"
         if case .array(let hits)? = response["hits"] {
             let offset = 1
             for (i, hit) in hits.enumerated() {
@@ -127,7 +134,8 @@ struct ResultFormatter {
                 let listed = entries.map { entry -> String in
                     let value = entry["value"].map { $0.stringValue ?? $0.serialized() } ?? "?"
                     let name = entry["name"]?.stringValue.map { " " + $0 } ?? ""
-                    return "\(value)\(name) (\(entry["count"]?.intValue ?? 0))"
+                    let sum = entry["sum"].map { ", \($0.serialized()) 万元" } ?? ""
+                    return "\(value)\(name) (\(entry["count"]?.intValue ?? 0)\(sum))"
                 }
                 out += "  \(name): " + listed.joined(separator: ", ") + "\n"
             }

@@ -14,7 +14,15 @@ import Testing
         #expect(video > 0 && video < everything)
         #expect(try search(scratch, SearchRequest(query: "、 OR 视频会议")).total == video)
         #expect(try search(scratch, SearchRequest(query: "视频会议 -、")).total == video)
-        #expect(try search(scratch, SearchRequest(query: "（、）")).total == everything)
+    }
+
+    /// Issue 17, item 12: a query with nothing indexable used to match every record.
+    @Test(arguments: ["😀", "。", "!!!", "\"\"", "(。)", "（、）", "district:西城区 😀", "NOT 。"])
+    func aQueryOfNothingSearchableIsRefusedNotEverything(query: String) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try index(scratch)
+        #expect(throws: QueryError.self) { try search(scratch, SearchRequest(query: query)) }
     }
 
     @Test func snippetsMarkTheMatchAndReadAsOneLine() throws {
@@ -22,7 +30,7 @@ import Testing
         defer { scratch.remove() }
         _ = try index(scratch)
         let response = try search(scratch, SearchRequest(query: "视频会议", limit: 20))
-        let snippets = try hits(response).compactMap { $0["snippet"]?.stringValue }
+        let snippets = response.hits.map(\.snippet)
         #expect(!snippets.isEmpty)
         #expect(snippets.allSatisfy { $0.contains("<b>视频会议</b>") && !$0.contains("\n") && !$0.contains("\t") })
     }

@@ -109,7 +109,7 @@ import Testing
 
         let explained = try daemon.request(#"{"op":"search","q":"视频会议 OR 法律 -诉讼","explain":true,"limit":0}"#)
         #expect(explained["explain"]?["parsed"]?.stringValue?.contains("OR") == true)
-        #expect(explained["explain"]?["xapian"]?.stringValue?.isEmpty == false)
+        #expect(explained["explain"]?["query"]?.stringValue?.isEmpty == false)
 
         let unknownField = try daemon.request(#"{"op":"search","q":"colour:red"}"#)
         #expect(unknownField["error"]?["message"]?.stringValue?.contains("colour") == true)

@@ -29,6 +29,8 @@ typedef struct gk_result gk_result;
 
 /// Xapian::sortable_serialise into `out` (at least 9 bytes); returns the length written.
 size_t gk_sortable_serialise(double value, char *out);
+/// Xapian::sortable_unserialise.
+double gk_sortable_unserialise(const char *value, size_t length);
 
 // --- documents --------------------------------------------------------------------------
 
@@ -66,6 +68,11 @@ int gk_writable_set_metadata(gk_writable *db, const char *key, const char *value
 int gk_writable_commit(gk_writable *db, gk_error **error);
 /// Documents currently in the database, counting uncommitted changes.
 uint32_t gk_writable_doccount(gk_writable *db);
+/// The revision last committed (the next commit makes revision + 1).
+uint64_t gk_writable_revision(gk_writable *db, gk_error **error);
+/// The docids of the documents indexed by `term`, counting uncommitted changes, into a malloc'd
+/// array (*count entries; NULL when none or on error; free with gk_string_free).
+uint32_t *gk_writable_postlist(gk_writable *db, const char *term, size_t length, size_t *count, gk_error **error);
 /// The metadata value for `key` as a malloc'd string (caller frees with gk_string_free), or NULL.
 char *gk_writable_get_metadata(gk_writable *db, const char *key, size_t *length, gk_error **error);
 /// Every term with `prefix`, separated by '\n', as a malloc'd string (NULL when none or on error).
@@ -97,6 +104,8 @@ uint32_t gk_database_doccount(gk_database *db, gk_error **error);
 uint64_t gk_database_revision(gk_database *db, gk_error **error);
 char *gk_database_get_metadata(gk_database *db, const char *key, size_t *length, gk_error **error);
 uint32_t gk_database_termfreq(gk_database *db, const char *term, size_t length, gk_error **error);
+/// The data of document `docid` (malloc'd; free with gk_string_free), or NULL with an error.
+char *gk_database_document_data(gk_database *db, uint32_t docid, size_t *length, gk_error **error);
 /// Every term with `prefix`, separated by '\n' (malloc'd; NULL when none or on error).
 char *gk_database_all_terms(gk_database *db, const char *prefix, size_t *length, gk_error **error);
 /// Every metadata key with `prefix`, separated by '\n' (malloc'd; NULL when none or on error).
@@ -149,6 +158,9 @@ typedef struct gk_search_options {
     size_t facet_slot_count;
     /// Seconds before the match stops early (0: no limit).
     double time_limit;
+    /// Value slots returned with each hit.
+    const uint32_t *hit_value_slots;
+    size_t hit_value_slot_count;
 } gk_search_options;
 
 /// Runs a query; retries on DatabaseModifiedError after reopening. Returns NULL on error.
@@ -162,6 +174,8 @@ size_t gk_result_size(const gk_result *result);
 uint32_t gk_result_docid(const gk_result *result, size_t index);
 double gk_result_weight(const gk_result *result, size_t index);
 const char *gk_result_data(const gk_result *result, size_t index, size_t *length);
+/// The value of hit `index` in the slot at `slot_index` of hit_value_slots.
+const char *gk_result_hit_value(const gk_result *result, size_t index, size_t slot_index, size_t *length);
 /// Number of distinct values counted for the facet at `facet_index` (index into facet_slots).
 size_t gk_result_facet_size(const gk_result *result, size_t facet_index);
 const char *gk_result_facet_value(const gk_result *result, size_t facet_index, size_t value_index,

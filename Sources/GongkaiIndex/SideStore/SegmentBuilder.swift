@@ -1,0 +1,259 @@
+import ChineseAnalysis
+import Foundation
+
+/// Collects the records of consecutive Xapian docids and writes them as one `Segment` file.
+/// Not thread-safe: one builder per writer (or per part of a parallel build).
+final class SegmentBuilder {
+    let firstDocid: UInt32
+    private(set) var span = 0
+
+    private struct TermPostings {
+        var docids: [UInt32] = []
+        var wdf: [UInt32] = []
+        var positions: [UInt32] = []
+        var flags: Segment.TermFlags = []
+    }
+
+    private var termIndex: [String: Int] = [:]
+    private var postings: [TermPostings] = []
+    private var ordinals: [[UInt32]]
+    private var dictionaries: [[String: UInt32]]
+    private var dictionaryValues: [[String]]
+    private var amounts: [Int64] = []
+    private var lengths: [UInt32] = []
+
+    init(firstDocid: UInt32) {
+        self.firstDocid = firstDocid
+        let facets = Schema.facets.count
+        ordinals = Array(repeating: [], count: facets)
+        dictionaries = Array(repeating: [:], count: facets)
+        dictionaryValues = Array(repeating: [], count: facets)
+    }
+
+    var isEmpty: Bool { span == 0 }
+    var nextDocid: UInt32 { firstDocid + UInt32(span) }
+
+    /// Adds the record Xapian stored as `docid`, which must be the next one.
+    func add(_ record: IndexedRecord, docid: UInt32) {
+        precondition(docid == nextDocid, "side-store segments take consecutive docids (expected \(nextDocid), got \(docid))")
+        span += 1
+        let relative = UInt32(span)
+        var length: UInt32 = 0
+        for term in record.contentTerms {
+            let index = termSlot(term.term)
+            if postings[index].docids.last != relative {
+                postings[index].docids.append(relative)
+                postings[index].wdf.append(0)
+                postings[index].flags.insert(.wdf)
+            }
+            postings[index].wdf[postings[index].wdf.count - 1] += 1
+            // The analyzer gives terms in text order, so each document's positions come sorted.
+            if let position = term.position {
+                postings[index].flags.insert(.positions)
+                postings[index].positions.append(position)
+            }
+            length += 1
+        }
+        for term in record.fieldTerms {
+            let index = termSlot(term)
+            if postings[index].docids.last != relative {
+                postings[index].docids.append(relative)
+                postings[index].wdf.append(0)
+            }
+        }
+        for (facet, value) in record.facetValues.enumerated() {
+            guard let value else { ordinals[facet].append(0); continue }
+            if let ordinal = dictionaries[facet][value] {
+                ordinals[facet].append(ordinal)
+            } else {
+                dictionaryValues[facet].append(value)
+                let ordinal = UInt32(dictionaryValues[facet].count)
+                dictionaries[facet][value] = ordinal
+                ordinals[facet].append(ordinal)
+            }
+        }
+        amounts.append(record.amount ?? Int64.min)
+        lengths.append(length)
+    }
+
+    private func termSlot(_ term: String) -> Int {
+        if let index = termIndex[term] { return index }
+        postings.append(TermPostings())
+        termIndex[term] = postings.count - 1
+        return postings.count - 1
+    }
+
+    /// Writes the segment to `path` (through a temporary file and a rename, so that a reader never
+    /// sees half a segment), synced unless `sync` is false.
+    func write(to path: String, sync: Bool = true) throws {
+        let sortedTerms = termIndex.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var termOffsets: [UInt8] = []
+        var termBytes: [UInt8] = []
+        var termInfo: [UInt8] = []
+        var postingBytes: [UInt8] = []
+        for term in sortedTerms {
+            termOffsets.appendLittleEndian(UInt32(termBytes.count))
+            termBytes += Array(term.utf8)
+            let entry = postings[termIndex[term]!]
+            termInfo.appendLittleEndian(UInt64(postingBytes.count))
+            termInfo.appendLittleEndian(UInt32(entry.docids.count))
+            termInfo.appendLittleEndian(entry.flags.rawValue)
+            Self.encodePostings(docids: entry.docids, wdf: entry.wdf, positions: entry.positions, flags: entry.flags, into: &postingBytes)
+        }
+        termOffsets.appendLittleEndian(UInt32(termBytes.count))
+
+        var columns: [UInt8] = []
+        for facet in ordinals.indices {
+            let count = dictionaryValues[facet].count
+            let width = count < 256 ? 1 : count < 65536 ? 2 : 4
+            columns.appendLittleEndian(UInt64(width))
+            for ordinal in ordinals[facet] {
+                switch width {
+                case 1: columns.append(UInt8(ordinal))
+                case 2: columns.appendLittleEndian(UInt16(ordinal))
+                default: columns.appendLittleEndian(ordinal)
+                }
+            }
+            columns.alignTo8()
+        }
+        for amount in amounts { columns.appendLittleEndian(UInt64(bitPattern: amount)) }
+        for length in lengths { columns.appendLittleEndian(length) }
+
+        var dictionaryBytes: [UInt8] = []
+        for values in dictionaryValues {
+            dictionaryBytes.appendLittleEndian(UInt32(values.count))
+            var offset: UInt32 = 0
+            var blob: [UInt8] = []
+            for value in values {
+                dictionaryBytes.appendLittleEndian(offset)
+                blob += Array(value.utf8)
+                offset = UInt32(blob.count)
+            }
+            dictionaryBytes.appendLittleEndian(offset)
+            dictionaryBytes += blob
+            dictionaryBytes.alignTo8()
+        }
+
+        try Self.writeFile(path: path, firstDocid: firstDocid, span: span, termCount: sortedTerms.count,
+                           sections: [termOffsets, termBytes, termInfo, postingBytes, columns, dictionaryBytes], sync: sync)
+    }
+
+    static func encodePostings(docids: [UInt32], wdf: [UInt32], positions: [UInt32], flags: Segment.TermFlags,
+                               into out: inout [UInt8]) {
+        let blocks = (docids.count + Segment.blockSize - 1) / Segment.blockSize
+        let indexStart = out.count
+        out += [UInt8](repeating: 0, count: blocks * 8)
+        var previous: UInt32 = 0
+        var positionCursor = 0
+        var block: [UInt8] = []
+        for b in 0..<blocks {
+            block.removeAll(keepingCapacity: true)
+            let range = (b * Segment.blockSize)..<min(docids.count, (b + 1) * Segment.blockSize)
+            for i in range {
+                Varint.append(docids[i] - previous, to: &block)
+                previous = docids[i]
+            }
+            if flags.contains(.wdf) {
+                for i in range { Varint.append(wdf[i], to: &block) }
+            }
+            if flags.contains(.positions) {
+                for i in range {
+                    var last: UInt32 = 0
+                    for _ in 0..<wdf[i] {
+                        let position = positionCursor < positions.count ? positions[positionCursor] : last
+                        Varint.append(position - last, to: &block)
+                        last = position
+                        positionCursor += 1
+                    }
+                }
+            }
+            out.storeLittleEndian(previous, at: indexStart + b * 8)
+            out.storeLittleEndian(UInt32(block.count), at: indexStart + b * 8 + 4)
+            out += block
+        }
+    }
+
+    static func writeFile(path: String, firstDocid: UInt32, span: Int, termCount: Int, sections: [[UInt8]], sync: Bool) throws {
+        var header = Segment.magic
+        header.appendLittleEndian(firstDocid)
+        header.appendLittleEndian(UInt32(span))
+        header.appendLittleEndian(UInt32(termCount))
+        header.appendLittleEndian(UInt32(Schema.facets.count))
+        var offset = header.count + sections.count * 16
+        offset = (offset + 7) & ~7
+        var table: [UInt8] = []
+        for section in sections {
+            table.appendLittleEndian(UInt64(offset))
+            table.appendLittleEndian(UInt64(section.count))
+            offset = (offset + section.count + 7) & ~7
+        }
+        var file = header + table
+        for section in sections {
+            file.alignTo8()
+            file += section
+        }
+        try SideFiles.writeAtomically(file, to: path, sync: sync)
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    mutating func storeLittleEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { bytes in
+            for (i, byte) in bytes.enumerated() { self[offset + i] = byte }
+        }
+    }
+
+    mutating func alignTo8() {
+        while count % 8 != 0 { append(0) }
+    }
+}
+
+/// Writing the side store's files.
+enum SideFiles {
+    /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it into place.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, sync: Bool) throws {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SideStoreError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        var written = 0
+        let result: Int32 = bytes.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += n
+            }
+            return 0
+        }
+        if result != 0 || (sync && fsync(fd) != 0) {
+            let reason = String(cString: strerror(result != 0 ? result : errno))
+            close(fd)
+            unlink(temporary)
+            throw SideStoreError.io("cannot write \(temporary): \(reason)")
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw SideStoreError.io("cannot rename \(temporary): \(reason)")
+        }
+    }
+}
+
+public enum SideStoreError: Error, CustomStringConvertible, Equatable {
+    case io(String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .io(let message): return "side store: \(message)"
+        case .corrupt(let message): return "side store is damaged: \(message)"
+        }
+    }
+}
