@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import GongkaiIndex
+
+@Suite struct SchemaTests {
+    static let documented: String = {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Index/SCHEMA.md").path
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }()
+
+    @Test func schemaMarkdownDescribesEveryFieldAndFacetOfTheTable() {
+        #expect(Self.documented.contains("# Gongkai index schema (version \(Schema.version))"))
+        for field in Schema.fields {
+            if let prefix = field.termPrefix {
+                #expect(Self.documented.contains("| `\(prefix)` | \(field.name.rawValue) |"), "\(field.name)")
+            }
+            for facet in field.facets {
+                #expect(Self.documented.contains("| \(facet.slot) | `\(facet.name)` |"), "\(facet.name)")
+            }
+        }
+        #expect(Self.documented.contains("| \(Schema.amountSlot) | (amount) |"))
+        for prefix in [Schema.Prefix.uniqueID, Schema.Prefix.file] {
+            #expect(Self.documented.contains("| `\(prefix)` |"))
+        }
+    }
+
+    @Test func noPrefixStartsAnotherAndNoSlotIsShared() {
+        let prefixes = Schema.fields.compactMap(\.termPrefix) + [Schema.Prefix.uniqueID, Schema.Prefix.file]
+        for a in prefixes {
+            for b in prefixes where a != b { #expect(!b.hasPrefix(a), "\(a) starts \(b)") }
+        }
+        #expect(Set(prefixes).count == prefixes.count)
+        let slots = Schema.facets.map(\.slot) + [Schema.amountSlot]
+        #expect(Set(slots).count == slots.count)
+    }
+
+    @Test func longValuesStayDistinctTermsWithinXapiansLimit() {
+        let a = String(repeating: "预算", count: 40) + "甲.txt", b = String(repeating: "预算", count: 40) + "乙.txt"
+        let termA = Schema.term(Schema.Prefix.file, a), termB = Schema.term(Schema.Prefix.file, b)
+        #expect(termA != termB)
+        #expect(termA.utf8.count <= Schema.maximumTermBytes && termB.utf8.count <= Schema.maximumTermBytes)
+        #expect(Schema.term(Schema.Prefix.file, "short.txt") == "XFshort.txt")
+        #expect(Schema.term("XU", "PM2.5") == "XU:PM2.5")
+    }
+}
