@@ -18,10 +18,10 @@ public final class Catalog: Sendable {
     public let analyzer: Analyzer
     /// Per part of the index (one database, or each shard), its side store; nil when a part has
     /// none (a remote shard, or an index written without one), and Xapian's matcher answers.
-    let sides: [SideIndex]?
+    let sides: SideSet?
 
     init(revision: UInt64, documentCount: Int, recordCount: Int, codeNames: [String: String], departments: [String],
-         projectNames: [String], districts: [String], analyzer: Analyzer, sides: [SideIndex]?) {
+         projectNames: [String], districts: [String], analyzer: Analyzer, sides: SideSet?) {
         self.revision = revision
         self.documentCount = documentCount
         self.recordCount = recordCount
@@ -48,8 +48,11 @@ public final class Catalog: Sendable {
             vocabularies.insert(try part.metadata(Schema.Metadata.domainVocabulary))
         }
         var departments: [String], projectNames: [String], districts: [String]
-        if let sides {
-            func values(_ facet: String) -> [String] { sides.flatMap { $0.values(ofFacet: facet) }.distinctInOrder }
+        let sideSet = sides.map(SideSet.init)
+        if let sideSet {
+            func values(_ facet: String) -> [String] {
+                Array(sideSet.values[Schema.facets.firstIndex { $0.name == facet }!].dropFirst())
+            }
             departments = values("department")
             districts = values("district")
             projectNames = values("project").compactMap { value in
@@ -69,13 +72,13 @@ public final class Catalog: Sendable {
             districts = try values(.district)
             projectNames = try values(.project).filter { !looksLikeProjectCode($0) }
         }
-        let recordCount = try sides.map { $0.reduce(0) { $0 + $1.recordCount } } ?? Int(try database.documentCount())
+        let recordCount = try sideSet?.recordCount ?? Int(try database.documentCount())
         return Catalog(
             revision: revision, documentCount: documentCount, recordCount: recordCount,
             codeNames: codeNames, departments: departments, projectNames: projectNames, districts: districts,
             // Shards share one vocabulary; parts that differ are learned again from their names.
             analyzer: analyzers.analyzer(domainNames: domainNames, vocabulary: vocabularies.count == 1 ? vocabularies.first : nil),
-            sides: sides)
+            sides: sideSet)
     }
 
     /// Department names equal to or containing `text`.

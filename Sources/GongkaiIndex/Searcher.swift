@@ -143,7 +143,7 @@ public final class Searcher {
         var response: SearchResponse
         if usesSideStore, let sides = catalog.sides {
             let warnings = try source.availability()
-            response = try SideSearch(catalog: catalog, sides: sides, parts: source.parts, request: request,
+            response = try SideSearch(catalog: catalog, sideSet: sides, parts: source.parts, request: request,
                                       compiled: compiled, snippets: snippets, deadline: deadline).run()
             response.warnings += warnings
         } else {
@@ -156,9 +156,10 @@ public final class Searcher {
 }
 
 /// The facet values of a tally, most frequent first, as answers show them.
-func facetValues(_ request: FacetRequest, counts: [(value: String, count: Int, sum: Int64?)], catalog: Catalog) -> FacetResult {
-    let sorted = counts.filter { $0.count > 0 }
-        .sorted { $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value }
+/// Values already in order are kept in it.
+func facetValues(_ request: FacetRequest, counts: [(value: String, count: Int, sum: Int64?)], catalog: Catalog, ordered: Bool = true) -> FacetResult {
+    let sorted = ordered ? counts.prefix(request.limit) : counts.filter { $0.count > 0 }
+        .sorted { $0.count != $1.count ? $0.count > $1.count : $0.value.utf8.lexicographicallyPrecedes($1.value.utf8) }
         .prefix(request.limit)
     return FacetResult(name: request.name, values: sorted.map { entry in
         var value = FacetValue(value: entry.value, isNumber: false, name: nil, count: entry.count,
@@ -247,7 +248,7 @@ struct XapianSearch {
         let facets = request.facets.map { facet in
             facetValues(facet, counts: (result.facets[facet.spec.slot] ?? []).compactMap { entry in
                 String(validating: entry.value, as: UTF8.self).map { ($0, Int(entry.count), nil) }
-            }, catalog: catalog)
+            }, catalog: catalog, ordered: false)
         }
         var sum: AmountSum?
         if request.sumAmounts {

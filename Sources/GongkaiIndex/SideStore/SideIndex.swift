@@ -93,12 +93,6 @@ final class SideIndex: @unchecked Sendable {
     func documentFrequency(_ term: String) -> Int {
         segments.reduce(0) { sum, segment in sum + (segment.find(term).map(segment.documentFrequency) ?? 0) }
     }
-
-    /// Distinct facet values, for the catalog (departments, project names, districts).
-    func values(ofFacet name: String) -> [String] {
-        guard let facet = Schema.facets.firstIndex(where: { $0.name == name }) else { return [] }
-        return Array(facetValues[facet].dropFirst())
-    }
 }
 
 /// Counts (and amount sums) per global ordinal of one facet.
@@ -122,5 +116,67 @@ struct FacetTally: Sendable {
             counts[target] += other.counts[ordinal]
             sums[target] &+= other.sums[ordinal]
         }
+    }
+}
+
+/// The side indexes of every part of an index (one, or one per shard) with their facet values
+/// numbered across all of them, so that counting needs no string work: per facet, each
+/// segment's ordinals map straight to a merged ordinal, and merged values carry their rank in
+/// byte order for ties. Built once per revision, with the facets of all records.
+final class SideSet: @unchecked Sendable {
+    // Immutable after init.
+    let sides: [SideIndex]
+    /// Per facet: merged ordinal → value (index 0: no value).
+    let values: [[String]]
+    /// Per facet: merged ordinal → rank of its value in byte order.
+    let ranks: [[Int32]]
+    /// Per facet, per side, per segment: segment ordinal → merged ordinal.
+    let segmentMaps: [[[[UInt32]]]]
+    /// Per facet: counts and sums of all records, by merged ordinal.
+    let allRecords: [FacetTally]
+    let recordCount: Int
+    let totalLength: Int
+
+    init(_ sides: [SideIndex]) {
+        self.sides = sides
+        var values: [[String]] = [], ranks: [[Int32]] = [], segmentMaps: [[[[UInt32]]]] = [], allRecords: [FacetTally] = []
+        for facet in Schema.facets.indices {
+            var merged = [""]
+            var ordinalOf: [String: UInt32] = [:]
+            var sideMaps: [[UInt32]] = []
+            for side in sides {
+                sideMaps.append(side.facetValues[facet].enumerated().map { ordinal, value in
+                    if ordinal == 0 { return 0 }
+                    if let known = ordinalOf[value] { return known }
+                    merged.append(value)
+                    ordinalOf[value] = UInt32(merged.count - 1)
+                    return UInt32(merged.count - 1)
+                })
+            }
+            let order = merged.indices.dropFirst().sorted { merged[$0].utf8.lexicographicallyPrecedes(merged[$1].utf8) }
+            var rank = [Int32](repeating: 0, count: merged.count)
+            for (position, ordinal) in order.enumerated() { rank[ordinal] = Int32(position + 1) }
+            segmentMaps.append(sides.enumerated().map { s, side in
+                side.ordinalMaps[facet].map { segmentMap in segmentMap.map { sideMaps[s][Int($0)] } }
+            })
+            var tally = FacetTally(size: merged.count)
+            for (s, side) in sides.enumerated() {
+                tally.merge(side.allRecordsFacets[facet]) { Int(sideMaps[s][$0]) }
+            }
+            values.append(merged)
+            ranks.append(rank)
+            allRecords.append(tally)
+        }
+        self.values = values
+        self.ranks = ranks
+        self.segmentMaps = segmentMaps
+        self.allRecords = allRecords
+        recordCount = sides.reduce(0) { $0 + $1.recordCount }
+        totalLength = sides.reduce(0) { $0 + $1.totalLength }
+    }
+
+    /// Documents holding `term` in every part.
+    func documentFrequency(_ term: String) -> Int {
+        sides.reduce(0) { $0 + $1.documentFrequency(term) }
     }
 }

@@ -16,13 +16,12 @@ public struct SearchDeadlineExceeded: Error, CustomStringConvertible {
 }
 
 /// Runs a `MatchQuery` over one side index: every match, with BM25 weights as Xapian's default
-/// `BM25Weight` computes them (k1 = 1, b = 0.5), plus the record-type prior.
+/// `BM25Weight` computes them (k1 = 1, b = 0.5), plus the record-type prior, so that an answer
+/// ranks as Xapian would rank it.
 struct SideMatcher {
     let index: SideIndex
     let statistics: RankingStatistics
     let deadline: ContinuousClock.Instant?
-    /// Index terms a request may expand character prefixes into; more is refused.
-    static let maximumExpansion = 20_000
 
     /// Matching records: sorted docids and, when `weighted`, their weights.
     struct Matches {
@@ -33,21 +32,20 @@ struct SideMatcher {
     /// The matches of `query` over all segments, deleted documents left out.
     func run(_ query: MatchQuery, weighted: Bool) throws -> Matches {
         var result = Matches()
-        var expansion = ExpansionBudget()
-        var dfCache: [String: Int] = [:]
+        let shared = EvaluationState(statistics: statistics, deadline: deadline)
         var deletedCursor = 0
         for (s, segment) in index.segments.enumerated() {
-            var evaluator = SegmentEvaluator(segment: segment, segmentIndex: s, index: index, statistics: statistics,
-                                             deadline: deadline, expansion: expansion, documentFrequencies: dfCache)
-            let docs = try evaluator.evaluate(query, weighted: weighted)
-            expansion = evaluator.expansion
-            dfCache = evaluator.documentFrequencies
+            let evaluator = SegmentEvaluator(segment: segment, segmentIndex: s, index: index, shared: shared)
+            let docs = try evaluator.evaluate(query, weighted: weighted, within: nil)
             let base = segment.firstDocid - 1
             result.docids.reserveCapacity(result.docids.count + docs.ids.count)
-            for (i, relative) in docs.ids.enumerated() {
-                let docid = relative + base
-                while deletedCursor < index.deleted.count && index.deleted[deletedCursor] < docid { deletedCursor += 1 }
-                if deletedCursor < index.deleted.count && index.deleted[deletedCursor] == docid { continue }
+            if weighted { result.weights.reserveCapacity(result.docids.count + docs.ids.count) }
+            for i in docs.ids.indices {
+                let docid = docs.ids[i] + base
+                if !index.deleted.isEmpty {
+                    while deletedCursor < index.deleted.count && index.deleted[deletedCursor] < docid { deletedCursor += 1 }
+                    if deletedCursor < index.deleted.count && index.deleted[deletedCursor] == docid { continue }
+                }
                 result.docids.append(docid)
                 if weighted { result.weights.append(docs.weights.isEmpty ? 0 : docs.weights[i]) }
             }
@@ -56,14 +54,48 @@ struct SideMatcher {
     }
 }
 
-/// Character prefixes expanded so far in a request.
+/// What the segments of one request share: statistics, the deadline, and the expansion budget.
+final class EvaluationState {
+    let statistics: RankingStatistics
+    let deadline: ContinuousClock.Instant?
+    var expansion = ExpansionBudget()
+    var documentFrequencies: [String: Int] = [:]
+    private var checks = 0
+
+    init(statistics: RankingStatistics, deadline: ContinuousClock.Instant?) {
+        self.statistics = statistics
+        self.deadline = deadline
+    }
+
+    /// Reading the clock costs; every 64th check reads it.
+    func checkDeadline(force: Bool = false) throws {
+        checks &+= 1
+        guard let deadline, force || checks & 63 == 0 else { return }
+        if ContinuousClock.now > deadline { throw SearchDeadlineExceeded() }
+    }
+
+    func spend(_ count: Int, prefix: String) throws {
+        try expansion.spend(count, prefix: prefix)
+    }
+
+    func frequency(_ term: String) -> Int {
+        if let known = documentFrequencies[term] { return known }
+        let df = statistics.documentFrequency(term)
+        documentFrequencies[term] = df
+        return df
+    }
+}
+
+/// Character prefixes expanded so far in a request, bounded so that one request cannot ask for
+/// unbounded work (`的* OR 局* OR …`).
 struct ExpansionBudget {
+    static let maximum = 20_000
     var terms = 0
 
     mutating func spend(_ count: Int, prefix: String) throws {
         terms += count
-        if terms > SideMatcher.maximumExpansion {
-            throw QueryError("the query's characters expand to more than \(SideMatcher.maximumExpansion) index terms (at '\(prefix.dropFirst())'); use longer words")
+        if terms > Self.maximum {
+            throw QueryError("the query's characters expand to more than \(Self.maximum) index terms (at '\(prefix.dropFirst())'); use longer words")
         }
     }
 }
@@ -76,55 +108,147 @@ struct Docs {
     static let none = Docs()
 }
 
+/// One term's postings in one segment: docids and wdf decoded (only of the blocks that can hold
+/// a wanted docid), positions read on demand, front to back.
+final class TermPostings {
+    let list: PostingList
+    var docids: [UInt32] = []
+    var wdf: [UInt32] = []
+    /// Per decoded document: where its block's positions start, and its index in the block.
+    private var positionBlock: [Int32] = []
+    private var blockPositions: [UnsafeRawPointer] = []
+    private var blockEnds: [UnsafeRawPointer] = []
+    private var blockFirstRow: [Int] = []
+    // The forward cursor over positions.
+    private var cursorRow = -1
+    private var cursorBlock = -1
+    private var cursorPointer: UnsafeRawPointer?
+    private var cursorLimit: UnsafeRawPointer?
+
+    /// Decodes the postings; with `within`, only blocks that may hold one of its docids.
+    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool) {
+        self.list = list
+        let hasWdf = list.flags.contains(.wdf)
+        let hasPositions = keepPositions && list.flags.contains(.positions)
+        var data = list.start + list.blockCount * 8
+        var previous: UInt32 = 0
+        var remaining = list.count
+        var wanted = 0
+        docids.reserveCapacity(within.map { min($0.count, list.count) } ?? list.count)
+        for block in 0..<list.blockCount {
+            let last = list.start.loadUnaligned(fromByteOffset: block * 8, as: UInt32.self)
+            let length = Int(list.start.loadUnaligned(fromByteOffset: block * 8 + 4, as: UInt32.self))
+            let blockEnd = min(data + length, list.limit)
+            let n = min(remaining, Segment.blockSize)
+            defer {
+                data = blockEnd
+                remaining -= n
+                previous = last
+            }
+            if let within {
+                // Skip a block none of whose docids (previous, last] is wanted.
+                while wanted < within.count && within[wanted] <= previous { wanted += 1 }
+                if wanted == within.count { break }
+                if within[wanted] > last { continue }
+            }
+            var cursor = data
+            var docid = previous
+            let firstRow = docids.count
+            for _ in 0..<n {
+                docid &+= Varint.read(&cursor, limit: blockEnd)
+                docids.append(docid)
+            }
+            if hasWdf {
+                for _ in 0..<n { wdf.append(Varint.read(&cursor, limit: blockEnd)) }
+            } else {
+                for _ in 0..<n { wdf.append(0) }
+            }
+            if hasPositions {
+                blockPositions.append(cursor)
+                blockEnds.append(blockEnd)
+                blockFirstRow.append(firstRow)
+                let b = Int32(blockPositions.count - 1)
+                for _ in 0..<n { positionBlock.append(b) }
+            }
+        }
+    }
+
+    /// The positions of the document at `row` into `out`. Rows must not go backwards.
+    func positions(row: Int, into out: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
+        guard row < positionBlock.count else { return }
+        let block = Int(positionBlock[row])
+        if block != cursorBlock || cursorRow > row {
+            cursorBlock = block
+            cursorRow = blockFirstRow[block]
+            cursorPointer = blockPositions[block]
+            cursorLimit = blockEnds[block]
+        }
+        var pointer = cursorPointer!
+        let limit = cursorLimit!
+        // Skip the positions of the documents between the cursor and the row.
+        while cursorRow < row {
+            for _ in 0..<wdf[cursorRow] { _ = Varint.read(&pointer, limit: limit) }
+            cursorRow += 1
+        }
+        var position: UInt32 = 0
+        for _ in 0..<wdf[row] {
+            position &+= Varint.read(&pointer, limit: limit)
+            out.append(position)
+        }
+        cursorRow = row + 1
+        cursorPointer = pointer
+    }
+}
+
 /// One segment's share of a query.
-struct SegmentEvaluator {
+final class SegmentEvaluator {
     let segment: Segment
     let segmentIndex: Int
     let index: SideIndex
-    let statistics: RankingStatistics
-    let deadline: ContinuousClock.Instant?
-    var expansion: ExpansionBudget
-    var documentFrequencies: [String: Int]
+    let shared: EvaluationState
 
     // Xapian's default BM25Weight: k1 = 1, k2 = 0, k3 = 1, b = 0.5, min_normlen = 0.5.
     private static let k1 = 1.0
     private static let b = 0.5
     private static let minimumNormalisedLength = 0.5
+    private let inverseAverageLength: Double
 
-    init(segment: Segment, segmentIndex: Int, index: SideIndex, statistics: RankingStatistics,
-         deadline: ContinuousClock.Instant?, expansion: ExpansionBudget, documentFrequencies: [String: Int]) {
+    init(segment: Segment, segmentIndex: Int, index: SideIndex, shared: EvaluationState) {
         self.segment = segment
         self.segmentIndex = segmentIndex
         self.index = index
-        self.statistics = statistics
-        self.deadline = deadline
-        self.expansion = expansion
-        self.documentFrequencies = documentFrequencies
+        self.shared = shared
+        inverseAverageLength = 1 / shared.statistics.averageLength
     }
 
-    private func checkDeadline() throws {
-        if let deadline, ContinuousClock.now > deadline { throw SearchDeadlineExceeded() }
-    }
-
-    mutating func evaluate(_ query: MatchQuery, weighted: Bool) throws -> Docs {
-        try checkDeadline()
+    /// The matches of `query` in this segment; with `within`, only those among its docids.
+    func evaluate(_ query: MatchQuery, weighted: Bool, within: [UInt32]?) throws -> Docs {
+        try shared.checkDeadline(force: true)
         switch query {
         case .nothing:
             return .none
         case .all:
-            return allDocuments()
+            return within.map { Docs(ids: $0) } ?? allDocuments()
         case .term(let term):
             guard let t = segment.find(term) else { return .none }
-            return try termDocs(t, term: term, weighted: weighted)
+            let postings = TermPostings(segment.postings(t), within: within, keepPositions: false)
+            var docs = within.map { Self.intersectIDs(postings.docids, $0) } ?? Docs(ids: postings.docids)
+            if weighted && postings.list.flags.contains(.wdf) {
+                let weight = termWeight(documentFrequency: Double(shared.frequency(term)))
+                docs.weights = weights(of: docs.ids, in: postings, termWeight: weight)
+            }
+            return docs
         case .anyWithPrefix(let prefix):
-            return try synonym(prefix: prefix, weighted: weighted)
+            let part = try prefixPostings(prefix, within: within, wantPositions: false, weighted: weighted, asSynonym: true)
+            return Docs(ids: part.docids, weights: part.weights)
         case .phrase(let parts):
-            return try phrase(parts, weighted: weighted)
+            return try phrase(parts, weighted: weighted, within: within)
         case .and(let parts):
             var result: Docs?
-            // Smallest first: every later part only needs checking against what is left.
-            for part in try ordered(parts) {
-                let docs = try evaluate(part, weighted: weighted)
+            // Cheapest first: every later part only needs looking at among what is left.
+            for part in ordered(parts) {
+                let docs = try evaluate(part, weighted: weighted, within: result?.ids ?? within)
                 result = result.map { Self.intersect($0, docs, keepRightWeights: true) } ?? docs
                 if result!.ids.isEmpty { return .none }
             }
@@ -132,51 +256,49 @@ struct SegmentEvaluator {
         case .or(let parts):
             var result = Docs.none
             for part in parts {
-                result = Self.union(result, try evaluate(part, weighted: weighted))
+                result = Self.union(result, try evaluate(part, weighted: weighted, within: within))
             }
             return result
         case .andNot(let left, let right):
-            let keep = try evaluate(left, weighted: weighted)
+            let keep = try evaluate(left, weighted: weighted, within: within)
             if keep.ids.isEmpty { return .none }
-            return Self.subtract(keep, try evaluate(right, weighted: false))
+            return Self.subtract(keep, try evaluate(right, weighted: false, within: keep.ids))
         case .andMaybe(let left, .typePrior):
-            var docs = try evaluate(left, weighted: weighted)
+            var docs = try evaluate(left, weighted: weighted, within: within)
             if weighted { addTypePrior(&docs) }
             return docs
         case .andMaybe(let left, let right):
-            let docs = try evaluate(left, weighted: weighted)
+            let docs = try evaluate(left, weighted: weighted, within: within)
             guard weighted, !docs.ids.isEmpty else { return docs }
-            return Self.addWeights(docs, from: try evaluate(right, weighted: true))
+            return Self.addWeights(docs, from: try evaluate(right, weighted: true, within: docs.ids))
         case .filter(let left, let right):
-            let docs = try evaluate(left, weighted: weighted)
-            if docs.ids.isEmpty { return .none }
-            return Self.intersect(docs, try evaluate(right, weighted: false), keepRightWeights: false)
+            // The filter first: it is boolean, and the text then only needs looking at among its matches.
+            let allowed = try evaluate(right, weighted: false, within: within)
+            if allowed.ids.isEmpty { return .none }
+            return try evaluate(left, weighted: weighted, within: allowed.ids)
         case .scaled(let inner, let factor):
-            var docs = try evaluate(inner, weighted: weighted && factor != 0)
+            var docs = try evaluate(inner, weighted: weighted && factor != 0, within: within)
             if weighted {
                 if factor == 0 {
                     docs.weights = []
                 } else if !docs.weights.isEmpty {
-                    let f = Double(factor)
-                    for i in docs.weights.indices { docs.weights[i] *= f }
+                    for i in docs.weights.indices { docs.weights[i] *= factor }
                 }
             }
             return docs
         case .range(let bound):
-            return range(bound)
+            return range(bound, within: within)
         case .typePrior:
-            var docs = allDocuments()
+            var docs = within.map { Docs(ids: $0) } ?? allDocuments()
             addTypePrior(&docs)
             return docs
         }
     }
 
-    /// Cheap parts first in an AND: terms by frequency, other parts after.
-    private func ordered(_ parts: [MatchQuery]) throws -> [MatchQuery] {
-        parts.enumerated().sorted { a, b in
-            let costA = cost(a.element), costB = cost(b.element)
-            return costA != costB ? costA < costB : a.offset < b.offset
-        }.map(\.element)
+    /// Cheap parts first in an AND: terms and phrases by their rarest term, other parts after.
+    private func ordered(_ parts: [MatchQuery]) -> [MatchQuery] {
+        let costs = parts.map(cost)
+        return parts.indices.sorted { costs[$0] != costs[$1] ? costs[$0] < costs[$1] : $0 < $1 }.map { parts[$0] }
     }
 
     private func cost(_ query: MatchQuery) -> Int {
@@ -202,16 +324,9 @@ struct SegmentEvaluator {
 
     // MARK: Weights
 
-    private mutating func frequency(_ term: String) -> Int {
-        if let known = documentFrequencies[term] { return known }
-        let df = statistics.documentFrequency(term)
-        documentFrequencies[term] = df
-        return df
-    }
-
     /// Xapian's BM25 term weight (times k1 + 1) for a term held by `df` records.
     private func termWeight(documentFrequency df: Double) -> Double {
-        let n = Double(max(1, statistics.records))
+        let n = Double(max(1, shared.statistics.records))
         var ratio = (n - df + 0.5) / (df + 0.5)
         if ratio < 2 { ratio = ratio * 0.5 + 1 }
         return log(ratio) * (Self.k1 + 1)
@@ -222,15 +337,27 @@ struct SegmentEvaluator {
     private func bm25(wdf: UInt32, relative: UInt32, termWeight: Double) -> Double {
         guard wdf > 0 else { return 0 }
         let length = Double(segment.length(Int(relative) - 1))
-        let normalised = max(length / statistics.averageLength, Self.minimumNormalisedLength)
+        let normalised = max(length * inverseAverageLength, Self.minimumNormalisedLength)
         let w = Double(wdf)
         return termWeight * (w / (Self.k1 * (normalised * Self.b + (1 - Self.b)) + w))
+    }
+
+    /// The weights of `ids` (a subset of the postings' docids, in order).
+    private func weights(of ids: [UInt32], in postings: TermPostings, termWeight: Double) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(ids.count)
+        var row = 0
+        for id in ids {
+            while postings.docids[row] < id { row += 1 }
+            out.append(bm25(wdf: postings.wdf[row], relative: id, termWeight: termWeight))
+        }
+        return out
     }
 
     /// The document frequency Xapian estimates for an OR of terms: independence, pairwise from
     /// the rarest up (as its OR tree is built), rounded at each step.
     private func orFrequency(_ frequencies: [Int]) -> Double {
-        let n = Double(max(1, statistics.records))
+        let n = Double(max(1, shared.statistics.records))
         var heap = frequencies.map(Double.init).sorted()
         guard !heap.isEmpty else { return 0 }
         while heap.count > 1 {
@@ -242,93 +369,54 @@ struct SegmentEvaluator {
         return heap[0]
     }
 
-    private mutating func termDocs(_ t: Int, term: String, weighted: Bool) throws -> Docs {
-        let list = segment.postings(t)
-        var docs = Docs()
-        var wdf: [UInt32] = [], positions: [UInt32] = [], starts: [Int] = []
-        list.decode(into: &docs.ids, wdf: &wdf, positions: &positions, positionStarts: &starts, wantWdf: weighted, wantPositions: false)
-        if weighted && list.flags.contains(.wdf) {
-            let weight = termWeight(documentFrequency: Double(frequency(term)))
-            docs.weights = docs.ids.indices.map { bm25(wdf: wdf[$0], relative: docs.ids[$0], termWeight: weight) }
-        }
-        return docs
-    }
-
-    /// The terms of this segment starting with `prefix`.
-    private mutating func expand(_ prefix: String) throws -> Range<Int> {
-        let range = segment.terms(withPrefix: prefix)
-        try expansion.spend(range.count, prefix: prefix)
-        return range
-    }
-
-    /// Any term with the prefix, weighed as one term whose wdf is their sum (Xapian's OP_SYNONYM).
-    private mutating func synonym(prefix: String, weighted: Bool) throws -> Docs {
-        let part = try prefixPostings(prefix, wantPositions: false, weighted: weighted, asSynonym: true)
-        return Docs(ids: part.docids, weights: part.weights)
-    }
-
-    /// One position of a phrase: its documents with wdf, positions and (weighted) weights.
-    private struct PartPostings {
-        var docids: [UInt32] = []
-        var wdf: [UInt32] = []
-        var positions: [UInt32] = []
-        var starts: [Int] = []
-        var weights: [Double] = []
-    }
-
-    private mutating func phrasePart(_ part: MatchQuery.PhrasePart, wantPositions: Bool, weighted: Bool) throws -> PartPostings {
-        switch part {
-        case .term(let term):
-            var result = PartPostings()
-            guard let t = segment.find(term) else { return result }
-            segment.postings(t).decode(into: &result.docids, wdf: &result.wdf, positions: &result.positions,
-                                       positionStarts: &result.starts, wantWdf: true, wantPositions: wantPositions)
-            if weighted {
-                let weight = termWeight(documentFrequency: Double(frequency(term)))
-                result.weights = result.docids.indices.map { bm25(wdf: result.wdf[$0], relative: result.docids[$0], termWeight: weight) }
-            }
-            return result
-        case .anyWithPrefix(let prefix):
-            // Inside a phrase Xapian takes an OR of the terms: each weighs on its own.
-            return try prefixPostings(prefix, wantPositions: wantPositions, weighted: weighted, asSynonym: false)
-        }
-    }
+    // MARK: Character prefixes
 
     /// The union of the postings of every term starting with `prefix`: wdf added up, positions
-    /// merged, weights added up (or, `asSynonym`, one weight for the added-up wdf).
-    private mutating func prefixPostings(_ prefix: String, wantPositions: Bool, weighted: Bool, asSynonym: Bool) throws -> PartPostings {
-        let terms = try expand(prefix)
-        var wdfSum: [UInt32: UInt32] = [:]
-        var weightSum: [UInt32: Double] = [:]
+    /// merged, weights added up (Xapian's OR inside a phrase) or, `asSynonym`, one weight for the
+    /// added-up wdf (Xapian's OP_SYNONYM).
+    private func prefixPostings(_ prefix: String, within: [UInt32]?, wantPositions: Bool, weighted: Bool,
+                                asSynonym: Bool) throws -> MergedPart {
+        let terms = segment.terms(withPrefix: prefix)
+        try shared.spend(terms.count, prefix: prefix)
+        // Dense accumulators over the segment's docids: unions of many lists are common here (的).
+        var wdfSum = [UInt32](repeating: 0, count: segment.span + 1)
+        var weightSum = weighted && !asSynonym ? [Double](repeating: 0, count: segment.span + 1) : []
         var placed: [(docid: UInt32, position: UInt32)] = []
-        var docids: [UInt32] = [], wdf: [UInt32] = [], positions: [UInt32] = [], starts: [Int] = []
         var frequencies: [Int] = []
+        var buffer: [UInt32] = []
         for t in terms {
-            try checkDeadline()
-            let list = segment.postings(t)
-            list.decode(into: &docids, wdf: &wdf, positions: &positions, positionStarts: &starts,
-                        wantWdf: true, wantPositions: wantPositions)
-            let df = frequency(segment.term(t))
+            try shared.checkDeadline()
+            let postings = TermPostings(segment.postings(t), within: within, keepPositions: wantPositions)
+            let df = shared.frequency(segment.term(t))
             frequencies.append(df)
-            let weight = weighted && !asSynonym ? termWeight(documentFrequency: Double(df)) : 0
-            wdfSum.reserveCapacity(wdfSum.count + docids.count)
-            for (i, docid) in docids.enumerated() {
-                wdfSum[docid, default: 0] += wdf[i]
-                if weighted && !asSynonym { weightSum[docid, default: 0] += bm25(wdf: wdf[i], relative: docid, termWeight: weight) }
+            let weight = weight(forPrefixTermOf: df, weighted: weighted && !asSynonym)
+            var k = 0
+            for row in postings.docids.indices {
+                let docid = postings.docids[row]
+                if let within {
+                    while k < within.count && within[k] < docid { k += 1 }
+                    if k == within.count { break }
+                    if within[k] != docid { continue }
+                }
+                wdfSum[Int(docid)] &+= postings.wdf[row]
+                if !weightSum.isEmpty { weightSum[Int(docid)] += bm25(wdf: postings.wdf[row], relative: docid, termWeight: weight) }
                 if wantPositions {
-                    for k in starts[i]..<starts[i + 1] { placed.append((docid, positions[k])) }
+                    postings.positions(row: row, into: &buffer)
+                    for position in buffer { placed.append((docid, position)) }
                 }
             }
         }
-        var result = PartPostings()
-        result.docids = wdfSum.keys.sorted()
-        result.wdf = result.docids.map { wdfSum[$0]! }
+        var result = MergedPart()
+        for docid in 1...max(1, segment.span) where docid < wdfSum.count && wdfSum[docid] > 0 {
+            result.docids.append(UInt32(docid))
+            result.wdf.append(wdfSum[docid])
+        }
         if weighted {
             if asSynonym {
                 let weight = termWeight(documentFrequency: orFrequency(frequencies))
                 result.weights = result.docids.indices.map { bm25(wdf: result.wdf[$0], relative: result.docids[$0], termWeight: weight) }
             } else {
-                result.weights = result.docids.map { weightSum[$0]! }
+                result.weights = result.docids.map { weightSum[Int($0)] }
             }
         }
         if wantPositions {
@@ -346,93 +434,166 @@ struct SegmentEvaluator {
         return result
     }
 
-    /// Records holding the parts at consecutive positions.
-    private mutating func phrase(_ parts: [MatchQuery.PhrasePart], weighted: Bool) throws -> Docs {
-        var postings: [PartPostings] = []
-        for part in parts {
-            let p = try phrasePart(part, wantPositions: parts.count > 1, weighted: weighted)
-            if p.docids.isEmpty { return .none }
-            postings.append(p)
+    private func weight(forPrefixTermOf df: Int, weighted: Bool) -> Double {
+        weighted ? termWeight(documentFrequency: Double(df)) : 0
+    }
+
+    /// A prefix's merged postings with their positions laid out per document.
+    struct MergedPart {
+        var docids: [UInt32] = []
+        var wdf: [UInt32] = []
+        var positions: [UInt32] = []
+        var starts: [Int] = []
+        var weights: [Double] = []
+    }
+
+    // MARK: Phrases
+
+    /// One position of a phrase: a term's postings, or a prefix's merged ones.
+    private enum PhraseSource {
+        case term(TermPostings, termWeight: Double)
+        case merged(MergedPart)
+
+        var docids: [UInt32] {
+            switch self {
+            case .term(let postings, _): return postings.docids
+            case .merged(let part): return part.docids
+            }
         }
-        // Candidates: records holding every part.
-        let order = postings.indices.sorted { postings[$0].docids.count < postings[$1].docids.count }
-        var cursors = [Int](repeating: 0, count: postings.count)
+
+        func positions(row: Int, into out: inout [UInt32]) {
+            switch self {
+            case .term(let postings, _): postings.positions(row: row, into: &out)
+            case .merged(let part):
+                out.removeAll(keepingCapacity: true)
+                out += part.positions[part.starts[row]..<part.starts[row + 1]]
+            }
+        }
+    }
+
+    /// Records holding the parts at consecutive positions.
+    private func phrase(_ parts: [MatchQuery.PhrasePart], weighted: Bool, within: [UInt32]?) throws -> Docs {
+        if parts.count == 1 {
+            switch parts[0] {
+            case .term(let term): return try evaluate(.term(term), weighted: weighted, within: within)
+            case .anyWithPrefix(let prefix):
+                let part = try prefixPostings(prefix, within: within, wantPositions: false, weighted: weighted, asSynonym: false)
+                return Docs(ids: part.docids, weights: part.weights)
+            }
+        }
+        // The rarest term first narrows what the others decode.
+        var candidates = within
+        var sources: [PhraseSource?] = Array(repeating: nil, count: parts.count)
+        let order = parts.indices.sorted { a, b in
+            func df(_ part: MatchQuery.PhrasePart) -> Int {
+                if case .term(let term) = part { return segment.find(term).map(segment.documentFrequency) ?? 0 }
+                return Int.max
+            }
+            return df(parts[a]) < df(parts[b])
+        }
+        for p in order {
+            try shared.checkDeadline(force: true)
+            switch parts[p] {
+            case .term(let term):
+                guard let t = segment.find(term) else { return .none }
+                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: true)
+                let weight = weighted ? termWeight(documentFrequency: Double(shared.frequency(term))) : 0
+                sources[p] = .term(postings, termWeight: weight)
+            case .anyWithPrefix(let prefix):
+                sources[p] = .merged(try prefixPostings(prefix, within: candidates, wantPositions: true, weighted: weighted, asSynonym: false))
+            }
+            let ids = sources[p]!.docids
+            candidates = candidates.map { Self.intersectIDs(ids, $0).ids } ?? ids
+            if candidates!.isEmpty { return .none }
+        }
+        let sourcesInOrder = sources.map { $0! }
+        var cursors = [Int](repeating: 0, count: parts.count)
+        var rows = [Int](repeating: 0, count: parts.count)
         var docs = Docs()
-        let rarest = postings[order[0]]
-        candidates: for (i0, docid) in rarest.docids.enumerated() {
-            var rows = [Int](repeating: 0, count: postings.count)
-            rows[order[0]] = i0
-            for p in order.dropFirst() {
-                let list = postings[p].docids
+        var first: [UInt32] = [], other: [UInt32] = []
+        candidates: for docid in candidates! {
+            for p in 0..<parts.count {
+                let list = sourcesInOrder[p].docids
                 var c = cursors[p]
-                // Gallop to the first docid not below the candidate.
-                var step = 1
-                while c + step < list.count && list[c + step] < docid { c += step; step *= 2 }
-                while c < list.count && list[c] < docid { c += 1 }
+                while list[c] < docid { c += 1 }
                 cursors[p] = c
-                guard c < list.count else { break candidates }
-                guard list[c] == docid else { continue candidates }
                 rows[p] = c
             }
-            if postings.count > 1 && !Self.positionsFollow(postings, rows: rows) { continue }
+            try shared.checkDeadline()
+            // A position p of the first part such that part i holds p + i (both lists sorted).
+            sourcesInOrder[0].positions(row: rows[0], into: &first)
+            for i in 1..<parts.count {
+                sourcesInOrder[i].positions(row: rows[i], into: &other)
+                var kept = 0, j = 0
+                for p in first {
+                    let want = p + UInt32(i)
+                    while j < other.count && other[j] < want { j += 1 }
+                    if j < other.count && other[j] == want { first[kept] = p; kept += 1 }
+                }
+                first.removeLast(first.count - kept)
+                if first.isEmpty { continue candidates }
+            }
             docs.ids.append(docid)
             if weighted {
                 var weight = 0.0
-                for p in postings.indices { weight += postings[p].weights[rows[p]] }
+                for p in 0..<parts.count {
+                    switch sourcesInOrder[p] {
+                    case .term(let postings, let termWeight):
+                        weight += bm25(wdf: postings.wdf[rows[p]], relative: docid, termWeight: termWeight)
+                    case .merged(let part):
+                        weight += part.weights[rows[p]]
+                    }
+                }
                 docs.weights.append(weight)
             }
         }
         return docs
     }
 
-    /// Whether the first part has a position p such that part i has p + i.
-    private static func positionsFollow(_ postings: [PartPostings], rows: [Int]) -> Bool {
-        let first = postings[0]
-        for k in first.starts[rows[0]]..<first.starts[rows[0] + 1] {
-            let base = first.positions[k]
-            var all = true
-            for i in 1..<postings.count {
-                let p = postings[i]
-                let want = base + UInt32(i)
-                var found = false
-                for j in p.starts[rows[i]]..<p.starts[rows[i] + 1] where p.positions[j] >= want {
-                    found = p.positions[j] == want
-                    break
-                }
-                if !found { all = false; break }
-            }
-            if all { return true }
-        }
-        return false
-    }
+    // MARK: Columns
 
     private func addTypePrior(_ docs: inout Docs) {
         let types = segment.column(SideIndex.typeFacet)
-        let recordTypes = index.recordTypes[segmentIndex]
-        let weights = recordTypes.map { type in Double(type.flatMap { MatchQuery.typeWeights[$0] } ?? 0) }
+        let weights = index.recordTypes[segmentIndex].map { type in type.flatMap { MatchQuery.typeWeights[$0] } ?? 0 }
         if docs.weights.isEmpty { docs.weights = Array(repeating: 0, count: docs.ids.count) }
         for i in docs.ids.indices { docs.weights[i] += weights[types[Int(docs.ids[i]) - 1]] }
     }
 
-    private func range(_ bound: MatchQuery.RangeBound) -> Docs {
+    private func range(_ bound: MatchQuery.RangeBound, within: [UInt32]?) -> Docs {
         let types = segment.column(SideIndex.typeFacet)
-        var docs = Docs()
+        let accepts: (Int) -> Bool
         switch bound {
         case .year(let low, let high):
-            let years = index.years[segmentIndex]
             let column = segment.column(SideIndex.yearFacet)
-            let accepted = years.map { year in year.map { (low ?? Int.min) <= $0 && $0 <= (high ?? Int.max) } ?? false }
-            for i in 0..<segment.span where types[i] != 0 && accepted[column[i]] { docs.ids.append(UInt32(i + 1)) }
+            let accepted = index.years[segmentIndex].map { year in year.map { (low ?? Int.min) <= $0 && $0 <= (high ?? Int.max) } ?? false }
+            accepts = { accepted[column[$0]] }
         case .amount(let low, let high):
             let amounts = segment.amountColumn
-            for i in 0..<segment.span where types[i] != 0 && amounts[i] != Int64.min {
-                if amounts[i] >= (low ?? Int64.min + 1) && amounts[i] <= (high ?? Int64.max) { docs.ids.append(UInt32(i + 1)) }
-            }
+            let lowest = low ?? Int64.min + 1, highest = high ?? Int64.max
+            accepts = { amounts[$0] != Int64.min && amounts[$0] >= lowest && amounts[$0] <= highest }
+        }
+        var docs = Docs()
+        if let within {
+            for id in within where accepts(Int(id) - 1) { docs.ids.append(id) }
+        } else {
+            for i in 0..<segment.span where types[i] != 0 && accepts(i) { docs.ids.append(UInt32(i + 1)) }
         }
         return docs
     }
 
     // MARK: Sorted-set operations
+
+    /// The docids of `a` that are in `b`.
+    static func intersectIDs(_ a: [UInt32], _ b: [UInt32]) -> Docs {
+        var out = Docs()
+        out.ids.reserveCapacity(min(a.count, b.count))
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            let x = a[i], y = b[j]
+            if x < y { i += 1 } else if y < x { j += 1 } else { out.ids.append(x); i += 1; j += 1 }
+        }
+        return out
+    }
 
     static func intersect(_ a: Docs, _ b: Docs, keepRightWeights: Bool) -> Docs {
         var out = Docs()

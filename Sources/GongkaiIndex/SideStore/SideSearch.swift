@@ -6,13 +6,15 @@ import Xapian
 /// data read from Xapian. Shards (one side store each) rank with statistics over all of them.
 struct SideSearch {
     let catalog: Catalog
-    let sides: [SideIndex]
+    let sideSet: SideSet
     /// Per side, the database its hits' data is read from.
     let parts: [Database]
     let request: SearchRequest
     let compiled: CompiledQuery
     let snippets: SnippetMaker
     let deadline: ContinuousClock.Instant?
+
+    var sides: [SideIndex] { sideSet.sides }
 
     /// One match, where it is and what orders it.
     private struct Candidate {
@@ -24,66 +26,45 @@ struct SideSearch {
     }
 
     func run() throws -> SearchResponse {
-        let records = sides.reduce(0) { $0 + $1.recordCount }
-        let length = sides.reduce(0) { $0 + $1.totalLength }
+        let records = sideSet.recordCount
         let statistics = RankingStatistics(
-            records: records, averageLength: records > 0 ? max(1, Double(length) / Double(records)) : 1,
-            documentFrequency: { term in sides.reduce(0) { $0 + $1.documentFrequency(term) } })
+            records: records, averageLength: records > 0 ? max(1, Double(sideSet.totalLength) / Double(records)) : 1,
+            documentFrequency: sideSet.documentFrequency)
         let weighted = request.sort == .relevance && request.limit > 0
+        // The facets of everything are counted in advance; the hits of everything need no weights.
         let matchesEverything = compiled.query == .all
         var matches: [SideMatcher.Matches] = []
-        for side in sides {
-            if matchesEverything && !weighted && request.limit == 0 {
-                matches.append(SideMatcher.Matches())  // counts come from the precomputed tallies
-            } else {
-                matches.append(try SideMatcher(index: side, statistics: statistics, deadline: deadline).run(compiled.query, weighted: weighted))
+        if !matchesEverything || request.limit > 0 {
+            for side in sides {
+                matches.append(try SideMatcher(index: side, statistics: statistics, deadline: deadline)
+                    .run(compiled.query, weighted: weighted && !matchesEverything))
             }
         }
         let total = matchesEverything ? records : matches.reduce(0) { $0 + $1.docids.count }
 
         // Facets and sums.
-        var tallies: [[FacetTally]] = []  // per side, per requested facet
-        var totalSum = AmountSum()
         let facetIndices = request.facets.map { facet in Schema.facets.firstIndex(of: facet.spec)! }
-        for (s, side) in sides.enumerated() {
-            if matchesEverything {
-                tallies.append(facetIndices.map { side.allRecordsFacets[$0] })
-                if request.sumAmounts {
-                    let types = side.allRecordsFacets[SideIndex.typeFacet]
-                    totalSum.millionths &+= types.sums.reduce(0, &+)
-                }
-                continue
-            }
-            var sideTallies = facetIndices.map { FacetTally(size: side.facetValues[$0].count) }
+        var tallies: [FacetTally]
+        var totalSum = AmountSum()
+        if matchesEverything {
+            tallies = facetIndices.map { sideSet.allRecords[$0] }
+            // Every record has a type: the type facet's sums add up to the sum of everything.
+            if request.sumAmounts { totalSum.millionths = sideSet.allRecords[SideIndex.typeFacet].sums.reduce(0, &+) }
+        } else {
+            tallies = facetIndices.map { FacetTally(size: sideSet.values[$0].count) }
             if !facetIndices.isEmpty || request.sumAmounts {
-                try count(matches[s].docids, in: side, facets: facetIndices, into: &sideTallies, sum: &totalSum)
+                for s in sides.indices { count(matches[s].docids, side: s, facets: facetIndices, into: &tallies, sum: &totalSum) }
             }
-            tallies.append(sideTallies)
         }
-        let facets = request.facets.enumerated().map { f, facet -> FacetResult in
-            var merged: [String: (count: Int, sum: Int64)] = [:]
-            for (s, side) in sides.enumerated() {
-                let tally = tallies[s][f]
-                for ordinal in tally.counts.indices.dropFirst() where tally.counts[ordinal] > 0 {
-                    let value = side.facetValues[facetIndices[f]][ordinal]
-                    merged[value, default: (0, 0)].count += tally.counts[ordinal]
-                    merged[value]!.sum &+= tally.sums[ordinal]
-                }
-            }
-            return facetValues(facet, counts: merged.map { ($0.key, $0.value.count, request.sumAmounts ? $0.value.sum : nil) },
-                               catalog: catalog)
+        let facets = request.facets.enumerated().map { f, facet in
+            topValues(facet, facet: facetIndices[f], tally: tallies[f])
         }
 
         // The page of hits.
         var hits: [SearchHit] = []
         var warnings: [String] = []
         if request.limit > 0 {
-            var all = matches
-            if matchesEverything && all.allSatisfy({ $0.docids.isEmpty }) {
-                all = try sides.map { try SideMatcher(index: $0, statistics: statistics, deadline: deadline).run(.all, weighted: false) }
-            }
-            let wanted = min(request.offset + request.limit, total)
-            let top = try topCandidates(all, count: wanted)
+            let top = topCandidates(matches, count: min(request.offset + request.limit, total), weighted: weighted && !matchesEverything)
             for candidate in top.dropFirst(request.offset) {
                 do {
                     hits.append(try hit(candidate))
@@ -102,23 +83,37 @@ struct SideSearch {
                               revision: catalog.revision, warnings: warnings)
     }
 
-    /// Counts the facets of the matches (sorted docids) from the columns of their segments.
-    private func count(_ docids: [UInt32], in side: SideIndex, facets: [Int], into tallies: inout [FacetTally],
-                       sum: inout AmountSum) throws {
+    /// The `limit` most frequent values of a tally, ties in byte order of the values.
+    private func topValues(_ request: FacetRequest, facet: Int, tally: FacetTally) -> FacetResult {
+        let ranks = sideSet.ranks[facet]
+        var heap = BoundedHeap<Int>(capacity: request.limit) { a, b in
+            tally.counts[a] != tally.counts[b] ? tally.counts[a] > tally.counts[b] : ranks[a] < ranks[b]
+        }
+        for ordinal in tally.counts.indices.dropFirst() where tally.counts[ordinal] > 0 { heap.insert(ordinal) }
+        let entries = heap.sorted().map { ordinal in
+            (value: sideSet.values[facet][ordinal], count: tally.counts[ordinal], sum: self.request.sumAmounts ? tally.sums[ordinal] : nil)
+        }
+        return facetValues(request, counts: entries, catalog: catalog)
+    }
+
+    /// Counts the facets of the matches (sorted docids of side `side`) from their segments' columns.
+    private func count(_ docids: [UInt32], side s: Int, facets: [Int], into tallies: inout [FacetTally], sum: inout AmountSum) {
         var cursor = 0
-        for (s, segment) in side.segments.enumerated() {
+        let side = sides[s]
+        for (g, segment) in side.segments.enumerated() {
             let end = segment.firstDocid + UInt32(segment.span)
             let columns = facets.map { segment.column($0) }
-            let maps = facets.map { side.ordinalMaps[$0][s] }
+            let maps = facets.map { sideSet.segmentMaps[$0][s][g] }
             let amounts = segment.amountColumn
             while cursor < docids.count && docids[cursor] < end {
                 let index = Int(docids[cursor] - segment.firstDocid)
                 let amount = amounts[index]
-                if request.sumAmounts && amount != Int64.min { sum.millionths &+= amount }
+                let hasAmount = amount != Int64.min
+                if hasAmount { sum.millionths &+= amount }
                 for f in facets.indices {
                     let ordinal = Int(maps[f][columns[f][index]])
                     tallies[f].counts[ordinal] += 1
-                    if amount != Int64.min { tallies[f].sums[ordinal] &+= amount }
+                    if hasAmount { tallies[f].sums[ordinal] &+= amount }
                 }
                 cursor += 1
             }
@@ -137,8 +132,17 @@ struct SideSearch {
     }
 
     /// The first `count` candidates in the requested order.
-    private func topCandidates(_ matches: [SideMatcher.Matches], count: Int) throws -> [Candidate] {
+    private func topCandidates(_ matches: [SideMatcher.Matches], count: Int, weighted: Bool) -> [Candidate] {
         guard count > 0 else { return [] }
+        if request.sort == .relevance && !weighted {
+            // Equal weights: the order is the docids'.
+            var out: [Candidate] = []
+            for (s, side) in matches.enumerated() {
+                for docid in side.docids.prefix(count - out.count) { out.append(Candidate(side: s, docid: docid, weight: 0)) }
+                if out.count == count { break }
+            }
+            return out
+        }
         let descending = request.sort.isDescending
         // Whether a comes before b in the answer.
         func precedes(_ a: Candidate, _ b: Candidate) -> Bool {
@@ -159,6 +163,10 @@ struct SideSearch {
         for (s, side) in sides.enumerated() {
             let docids = matches[s].docids
             let weights = matches[s].weights
+            if request.sort == .relevance {
+                for i in docids.indices { heap.insert(Candidate(side: s, docid: docids[i], weight: weights.isEmpty ? 0 : weights[i])) }
+                continue
+            }
             var cursor = 0
             for (g, segment) in side.segments.enumerated() {
                 let end = segment.firstDocid + UInt32(segment.span)
@@ -166,13 +174,12 @@ struct SideSearch {
                 let yearColumn = segment.column(SideIndex.yearFacet)
                 while cursor < docids.count && docids[cursor] < end {
                     let index = Int(docids[cursor] - segment.firstDocid)
-                    var key: Int64?
+                    let key: Int64?
                     switch request.sort {
-                    case .relevance: break
                     case .amountAscending, .amountDescending: key = segment.amount(index)
-                    case .yearAscending, .yearDescending: key = years[yearColumn[index]].map(Int64.init)
+                    default: key = years[yearColumn[index]].map(Int64.init)
                     }
-                    heap.insert(Candidate(side: s, docid: docids[cursor], weight: weights.isEmpty ? 0 : weights[cursor], key: key))
+                    heap.insert(Candidate(side: s, docid: docids[cursor], weight: 0, key: key))
                     cursor += 1
                 }
             }
