@@ -28,8 +28,11 @@ let package = Package(
         // Layer 3: Chinese normalisation, segmentation and term generation.
         .target(name: "ChineseAnalysis"),
 
+        // The side store's hot loops (posting blocks, phrase positions) in plain C.
+        .target(name: "CSideStore"),
+
         // Layer 4: index schema, indexer, query language and searcher.
-        .target(name: "GongkaiIndex", dependencies: ["Xapian", "Disclosure", "ChineseAnalysis"]),
+        .target(name: "GongkaiIndex", dependencies: ["Xapian", "Disclosure", "ChineseAnalysis", "CSideStore"]),
 
         // Layer 5: the JSON-lines daemon on a Unix socket.
         .target(

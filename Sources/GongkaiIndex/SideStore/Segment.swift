@@ -280,6 +280,11 @@ struct PostingList {
 
     var blockCount: Int { (count + Segment.blockSize - 1) / Segment.blockSize }
 
+    /// Documents in block `block`: 128, or what the last block holds.
+    @inline(__always) func documents(inBlock block: Int) -> Int {
+        min(Segment.blockSize, count - block * Segment.blockSize)
+    }
+
     /// The last (relative) docid of block `block`.
     func lastDocid(ofBlock block: Int) -> UInt32 {
         start.loadUnaligned(fromByteOffset: block * 8, as: UInt32.self)
@@ -349,6 +354,15 @@ enum Varint {
             shift += 7
         }
         return value
+    }
+
+    @inline(__always)
+    static func skip(_ cursor: inout UnsafeRawPointer, limit: UnsafeRawPointer) {
+        while cursor < limit {
+            let byte = cursor.load(as: UInt8.self)
+            cursor += 1
+            if byte < 0x80 { return }
+        }
     }
 
     @inline(__always)

@@ -1,3 +1,4 @@
+import CSideStore
 import Disclosure
 import Foundation
 
@@ -109,95 +110,64 @@ struct Docs {
 }
 
 /// One term's postings in one segment: docids and wdf decoded (only of the blocks that can hold
-/// a wanted docid), positions read on demand, front to back.
+/// a wanted docid) and, when asked for, where each document's positions start. Immutable.
 final class TermPostings {
     let list: PostingList
-    var docids: [UInt32] = []
-    var wdf: [UInt32] = []
-    /// Per decoded document: where its block's positions start, and its index in the block.
-    private var positionBlock: [Int32] = []
-    private var blockPositions: [UnsafeRawPointer] = []
-    private var blockEnds: [UnsafeRawPointer] = []
-    private var blockFirstRow: [Int] = []
-    // The forward cursor over positions.
-    private var cursorRow = -1
-    private var cursorBlock = -1
-    private var cursorPointer: UnsafeRawPointer?
-    private var cursorLimit: UnsafeRawPointer?
+    let docids: [UInt32]
+    let wdf: [UInt32]
+    /// Per document, where its positions (varint deltas) start; empty unless kept.
+    let positionStarts: [UnsafePointer<UInt8>?]
 
     /// Decodes the postings; with `within`, only blocks that may hold one of its docids.
     init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool) {
         self.list = list
-        let hasWdf = list.flags.contains(.wdf)
-        let hasPositions = keepPositions && list.flags.contains(.positions)
-        var data = list.start + list.blockCount * 8
-        var previous: UInt32 = 0
-        var remaining = list.count
-        var wanted = 0
-        docids.reserveCapacity(within.map { min($0.count, list.count) } ?? list.count)
-        for block in 0..<list.blockCount {
-            let last = list.start.loadUnaligned(fromByteOffset: block * 8, as: UInt32.self)
-            let length = Int(list.start.loadUnaligned(fromByteOffset: block * 8 + 4, as: UInt32.self))
-            let blockEnd = min(data + length, list.limit)
-            let n = min(remaining, Segment.blockSize)
-            defer {
-                data = blockEnd
-                remaining -= n
-                previous = last
-            }
-            if let within {
-                // Skip a block none of whose docids (previous, last] is wanted.
+        // Which blocks: all, or those whose docid range (previous last, last] holds a wanted docid.
+        var blocks: [Int32] = []
+        blocks.reserveCapacity(list.blockCount)
+        var rows = 0
+        if let within {
+            var wanted = 0
+            var previous: UInt32 = 0
+            for block in 0..<list.blockCount {
+                let last = list.lastDocid(ofBlock: block)
                 while wanted < within.count && within[wanted] <= previous { wanted += 1 }
                 if wanted == within.count { break }
-                if within[wanted] > last { continue }
+                if within[wanted] <= last {
+                    blocks.append(Int32(block))
+                    rows += list.documents(inBlock: block)
+                }
+                previous = last
             }
-            var cursor = data
-            var docid = previous
-            let firstRow = docids.count
-            for _ in 0..<n {
-                docid &+= Varint.read(&cursor, limit: blockEnd)
-                docids.append(docid)
-            }
-            if hasWdf {
-                for _ in 0..<n { wdf.append(Varint.read(&cursor, limit: blockEnd)) }
-            } else {
-                for _ in 0..<n { wdf.append(0) }
-            }
-            if hasPositions {
-                blockPositions.append(cursor)
-                blockEnds.append(blockEnd)
-                blockFirstRow.append(firstRow)
-                let b = Int32(blockPositions.count - 1)
-                for _ in 0..<n { positionBlock.append(b) }
+        } else {
+            for block in 0..<list.blockCount { blocks.append(Int32(block)) }
+            rows = list.count
+        }
+        let withPositions = keepPositions && list.flags.contains(.positions)
+        var wdf = [UInt32](repeating: 0, count: rows)
+        var starts = [UnsafePointer<UInt8>?](repeating: nil, count: withPositions ? rows : 0)
+        let start = list.start.assumingMemoryBound(to: UInt8.self)
+        let limit = list.limit.assumingMemoryBound(to: UInt8.self)
+        docids = [UInt32](unsafeUninitializedCapacity: rows) { ids, count in
+            count = wdf.withUnsafeMutableBufferPointer { wdf in
+                starts.withUnsafeMutableBufferPointer { starts in
+                    gk_side_decode(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count,
+                                   ids.baseAddress, wdf.baseAddress, withPositions ? starts.baseAddress : nil)
+                }
             }
         }
+        self.wdf = wdf
+        positionStarts = starts
     }
 
-    /// The positions of the document at `row` into `out`. Rows must not go backwards.
+    /// The positions of the document at `row` (kept positions only).
     func positions(row: Int, into out: inout [UInt32]) {
         out.removeAll(keepingCapacity: true)
-        guard row < positionBlock.count else { return }
-        let block = Int(positionBlock[row])
-        if block != cursorBlock || cursorRow > row {
-            cursorBlock = block
-            cursorRow = blockFirstRow[block]
-            cursorPointer = blockPositions[block]
-            cursorLimit = blockEnds[block]
-        }
-        var pointer = cursorPointer!
-        let limit = cursorLimit!
-        // Skip the positions of the documents between the cursor and the row.
-        while cursorRow < row {
-            for _ in 0..<wdf[cursorRow] { _ = Varint.read(&pointer, limit: limit) }
-            cursorRow += 1
-        }
+        guard row < positionStarts.count, var cursor = positionStarts[row].map(UnsafeRawPointer.init) else { return }
         var position: UInt32 = 0
         for _ in 0..<wdf[row] {
-            position &+= Varint.read(&pointer, limit: limit)
+            position &+= Varint.read(&cursor, limit: list.limit)
             out.append(position)
         }
-        cursorRow = row + 1
-        cursorPointer = pointer
     }
 }
 
@@ -449,28 +419,6 @@ final class SegmentEvaluator {
 
     // MARK: Phrases
 
-    /// One position of a phrase: a term's postings, or a prefix's merged ones.
-    private enum PhraseSource {
-        case term(TermPostings, termWeight: Double)
-        case merged(MergedPart)
-
-        var docids: [UInt32] {
-            switch self {
-            case .term(let postings, _): return postings.docids
-            case .merged(let part): return part.docids
-            }
-        }
-
-        func positions(row: Int, into out: inout [UInt32]) {
-            switch self {
-            case .term(let postings, _): postings.positions(row: row, into: &out)
-            case .merged(let part):
-                out.removeAll(keepingCapacity: true)
-                out += part.positions[part.starts[row]..<part.starts[row + 1]]
-            }
-        }
-    }
-
     /// Records holding the parts at consecutive positions.
     private func phrase(_ parts: [MatchQuery.PhrasePart], weighted: Bool, within: [UInt32]?) throws -> Docs {
         if parts.count == 1 {
@@ -483,68 +431,90 @@ final class SegmentEvaluator {
         }
         // The rarest term first narrows what the others decode.
         var candidates = within
-        var sources: [PhraseSource?] = Array(repeating: nil, count: parts.count)
-        let order = parts.indices.sorted { a, b in
-            func df(_ part: MatchQuery.PhrasePart) -> Int {
-                if case .term(let term) = part { return segment.find(term).map(segment.documentFrequency) ?? 0 }
-                return Int.max
-            }
-            return df(parts[a]) < df(parts[b])
+        var terms: [TermPostings?] = Array(repeating: nil, count: parts.count)
+        var merged: [MergedPart?] = Array(repeating: nil, count: parts.count)
+        var termWeights = [Double](repeating: 0, count: parts.count)
+        func frequency(_ part: MatchQuery.PhrasePart) -> Int {
+            if case .term(let term) = part { return segment.find(term).map(segment.documentFrequency) ?? 0 }
+            return Int.max
         }
-        for p in order {
+        let frequencies = parts.map(frequency)
+        for p in parts.indices.sorted(by: { frequencies[$0] < frequencies[$1] }) {
             try shared.checkDeadline(force: true)
+            let ids: [UInt32]
             switch parts[p] {
             case .term(let term):
                 guard let t = segment.find(term) else { return .none }
                 let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: true)
-                let weight = weighted ? termWeight(documentFrequency: Double(shared.frequency(term))) : 0
-                sources[p] = .term(postings, termWeight: weight)
+                if weighted { termWeights[p] = termWeight(documentFrequency: Double(shared.frequency(term))) }
+                terms[p] = postings
+                ids = postings.docids
             case .anyWithPrefix(let prefix):
-                sources[p] = .merged(try prefixPostings(prefix, within: candidates, wantPositions: true, weighted: weighted, asSynonym: false))
+                let part = try prefixPostings(prefix, within: candidates, wantPositions: true, weighted: weighted, asSynonym: false)
+                merged[p] = part
+                ids = part.docids
             }
-            let ids = sources[p]!.docids
             candidates = candidates.map { Self.intersectIDs(ids, $0).ids } ?? ids
             if candidates!.isEmpty { return .none }
         }
-        let sourcesInOrder = sources.map { $0! }
-        var cursors = [Int](repeating: 0, count: parts.count)
-        var rows = [Int](repeating: 0, count: parts.count)
-        var docs = Docs()
-        var first: [UInt32] = [], other: [UInt32] = []
-        candidates: for docid in candidates! {
-            for p in 0..<parts.count {
-                let list = sourcesInOrder[p].docids
-                var c = cursors[p]
-                while list[c] < docid { c += 1 }
-                cursors[p] = c
-                rows[p] = c
-            }
-            try shared.checkDeadline()
-            // A position p of the first part such that part i holds p + i (both lists sorted).
-            sourcesInOrder[0].positions(row: rows[0], into: &first)
-            for i in 1..<parts.count {
-                sourcesInOrder[i].positions(row: rows[i], into: &other)
-                var kept = 0, j = 0
-                for p in first {
-                    let want = p + UInt32(i)
-                    while j < other.count && other[j] < want { j += 1 }
-                    if j < other.count && other[j] == want { first[kept] = p; kept += 1 }
+        let docs = try withExtendedLifetime((terms, merged)) { () throws -> Docs in
+            try verifyPositions(candidates!, terms: terms, merged: merged, termWeights: termWeights, weighted: weighted)
+        }
+        return docs
+    }
+
+    /// The candidates (docids every part holds) whose parts stand at consecutive positions, with
+    /// their weights: the sum of the parts' (Xapian weighs a phrase by its terms).
+    private func verifyPositions(_ candidates: [UInt32], terms: [TermPostings?], merged: [MergedPart?], termWeights: [Double],
+                                 weighted: Bool) throws -> Docs {
+        let count = terms.count
+        var matches = [UInt32](repeating: 0, count: candidates.count)
+        var rows = [UInt32](repeating: 0, count: candidates.count * count)
+        let room = Int(terms[0]?.wdf.max() ?? merged[0]!.wdf.max() ?? 1) + 1
+        var scratch = [UInt32](repeating: 0, count: room)
+        // The C kernel reads the parts through pointers into arrays that `terms` and `merged` own
+        // and nothing mutates while it runs.
+        let found: Int = withExtendedLifetime((terms, merged)) {
+            let parts = (0..<count).map { p -> gk_phrase_part in
+                if let postings = terms[p] {
+                    return gk_phrase_part(
+                        docids: postings.docids.withUnsafeBufferPointer { $0.baseAddress }, count: postings.docids.count,
+                        wdf: postings.wdf.withUnsafeBufferPointer { $0.baseAddress },
+                        encoded: postings.positionStarts.withUnsafeBufferPointer { $0.baseAddress.map { UnsafePointer(OpaquePointer($0)) } },
+                        limit: postings.list.limit.assumingMemoryBound(to: UInt8.self), merged: nil, merged_starts: nil)
                 }
-                first.removeLast(first.count - kept)
-                if first.isEmpty { continue candidates }
+                let part = merged[p]!
+                return gk_phrase_part(
+                    docids: part.docids.withUnsafeBufferPointer { $0.baseAddress }, count: part.docids.count,
+                    wdf: part.wdf.withUnsafeBufferPointer { $0.baseAddress }, encoded: nil, limit: nil,
+                    merged: part.positions.withUnsafeBufferPointer { $0.baseAddress },
+                    merged_starts: part.starts.withUnsafeBufferPointer { $0.baseAddress })
             }
-            docs.ids.append(docid)
-            if weighted {
-                var weight = 0.0
-                for p in 0..<parts.count {
-                    switch sourcesInOrder[p] {
-                    case .term(let postings, let termWeight):
-                        weight += bm25(wdf: postings.wdf[rows[p]], relative: docid, termWeight: termWeight)
-                    case .merged(let part):
-                        weight += part.weights[rows[p]]
+            return parts.withUnsafeBufferPointer { parts in
+                matches.withUnsafeMutableBufferPointer { matches in
+                    rows.withUnsafeMutableBufferPointer { rows in
+                        scratch.withUnsafeMutableBufferPointer { scratch in
+                            gk_phrase_check(parts.baseAddress, count, candidates, candidates.count, matches.baseAddress,
+                                            rows.baseAddress, scratch.baseAddress)
+                        }
                     }
                 }
-                docs.weights.append(weight)
+            }
+        }
+        try shared.checkDeadline(force: true)
+        var docs = Docs(ids: Array(matches.prefix(found)))
+        if weighted {
+            docs.weights = (0..<found).map { m in
+                var weight = 0.0
+                for p in 0..<count {
+                    let row = Int(rows[m * count + p])
+                    if let postings = terms[p] {
+                        weight += bm25(wdf: postings.wdf[row], relative: docs.ids[m], termWeight: termWeights[p])
+                    } else {
+                        weight += merged[p]!.weights[row]
+                    }
+                }
+                return weight
             }
         }
         return docs
