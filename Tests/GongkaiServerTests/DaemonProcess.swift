@@ -130,6 +130,17 @@ final class DaemonProcess: @unchecked Sendable {
         try JSONValue.parse(Array(try client().request(line).utf8))
     }
 
+    /// The open connections `stats` reports (counting the asking one) once they are down to
+    /// `expected`, or the last count when they are not within `timeout`.
+    func openConnections(awaiting expected: Int, timeout: TimeInterval = 5) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let open = try request(#"{"op":"stats"}"#)["connections"]?.intValue ?? -1
+            if open == expected || Date() > deadline { return open }
+            usleep(20_000)
+        }
+    }
+
     /// SIGTERM, then the exit status (nil if it did not exit within the timeout).
     func terminate(timeout: TimeInterval = 15) -> Int32? {
         kill(pid, SIGTERM)

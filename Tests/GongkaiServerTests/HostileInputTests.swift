@@ -97,13 +97,7 @@ extension DaemonTests {
             #expect(errors.isEmpty, "\(errors.prefix(3))")
             #expect(try daemon.request(Self.ping)["ok"] == .bool(true))
             // Every one of the 2000 connections is gone again: only the asking one is open.
-            var open = 0
-            for _ in 0..<100 {
-                open = try daemon.request(#"{"op":"stats"}"#)["connections"]?.intValue ?? -1
-                if open == 1 { break }
-                usleep(20_000)
-            }
-            #expect(open == 1)
+            #expect(try daemon.openConnections(awaiting: 1) == 1)
         }
 
         @Test func halfClosedClientStillGetsItsAnswers() throws {
