@@ -65,7 +65,14 @@ let package = Package(
         .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
         .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian"]),
         // Runs the real `gongkai` binary, so it depends on it to have it built.
-        .testTarget(name: "GongkaiServerTests", dependencies: ["GongkaiServer", "GongkaiIndex", "Xapian", "gongkai"]),
+        .testTarget(name: "GongkaiServerTests", dependencies: [
+            "GongkaiServer", "GongkaiIndex", "ChineseAnalysis", "Disclosure", "Xapian", "gongkai",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            // ByteToMessageDecoderVerifier for the line framing.
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -195,6 +195,7 @@ public struct QueryLanguage: Sendable {
             case .phrase(let p): return .phrase(p)
             case .field(let f, let v): return .field(f, v)
             case .open:
+                if index < tokens.count, tokens[index] == .close { throw QueryError("empty brackets in query") }
                 let inner = try parseExpression(depth: depth + 1)
                 guard index < tokens.count, tokens[index] == .close else { throw QueryError("unbalanced bracket in query") }
                 index += 1

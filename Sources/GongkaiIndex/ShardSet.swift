@@ -14,38 +14,61 @@ public enum ShardLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The shards `spec` names: `tcp://HOST:PORT`; a sharded index's folder (its `shards.stub`); a
-    /// Xapian stub file (its lines); or a database folder.
+    /// Xapian stub file (its lines); or a database folder or single-file database.
     public static func resolve(_ spec: String) throws -> [ShardLocation] {
         if spec.hasPrefix("tcp://") { return [try remote(String(spec.dropFirst("tcp://".count)), spec: spec)] }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory) else {
             throw ShardSpecError("no such shard, stub file or folder: \(spec)")
         }
-        if !isDirectory.boolValue { return try stub(at: spec) }
+        if isStubFile(spec) { return try stub(at: spec) }
         let layout = ShardLayout(root: spec)
-        if FileManager.default.fileExists(atPath: layout.stubPath) { return try stub(at: layout.stubPath) }
+        if isDirectory.boolValue && FileManager.default.fileExists(atPath: layout.stubPath) { return try stub(at: layout.stubPath) }
         return [.local(spec)]
     }
 
+    /// Whether `path` names several databases: a sharded index's folder or a stub file.
+    public static func isShardSet(_ path: String) -> Bool {
+        isStubFile(path) || FileManager.default.fileExists(atPath: ShardLayout(root: path).stubPath)
+    }
+
+    /// A file that is not a database of its own (a compacted single-file one starts with Glass's
+    /// magic) is read as a stub, as Xapian does.
+    static func isStubFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let file = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? file.close() }
+        let start = (try? file.read(upToCount: singleFileMagic.count)) ?? Data()
+        return Array(start) != singleFileMagic
+    }
+
+    private static let singleFileMagic = Array("\u{0F}\u{0D}Xapian Glass".utf8)
+
     /// Reads a stub file in Xapian 1.4's format: `auto PATH` or `glass PATH` (relative to the
-    /// stub's folder) and `remote HOST:PORT`; `#` starts a comment.
-    static func stub(at path: String) throws -> [ShardLocation] {
+    /// stub's folder; `auto` may name another stub) and `remote HOST:PORT`; `#` starts a comment.
+    /// A stub that lists no database is refused: it would answer every search with an error.
+    static func stub(at path: String, depth: Int = 0) throws -> [ShardLocation] {
+        guard depth < 8 else { throw ShardSpecError("\(path): stub files nest deeper than 8 levels") }
         guard let data = FileManager.default.contents(atPath: path) else { throw ShardSpecError("cannot read \(path)") }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { raw -> ShardLocation? in
+        let locations = try String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).flatMap { raw -> [ShardLocation] in
             let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { return nil }
-            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            if line.isEmpty || line.hasPrefix("#") { return [] }
+            let parts = line.split(separator: " ", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2 else { throw ShardSpecError("\(path): cannot read the line '\(line)'") }
             switch parts[0] {
             case "auto", "glass":
-                return .local(parts[1].hasPrefix("/") ? parts[1] : folder.appendingPathComponent(parts[1]).path)
+                let target = parts[1].hasPrefix("/") ? parts[1] : folder.appendingPathComponent(parts[1]).path
+                return parts[0] == "auto" && isStubFile(target) ? try stub(at: target, depth: depth + 1) : [.local(target)]
             case "remote" where !parts[1].hasPrefix(":"):
-                return try remote(parts[1], spec: line)
+                return [try remote(parts[1], spec: line)]
             default:
                 throw ShardSpecError("\(path): '\(line)' is not a database folder or a remote tcp database")
             }
         }
+        guard !locations.isEmpty else { throw ShardSpecError("\(path) is a stub file that lists no database") }
+        return locations
     }
 
     private static func remote(_ address: String, spec: String) throws -> ShardLocation {

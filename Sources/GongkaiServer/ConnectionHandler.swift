@@ -1,88 +1,197 @@
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+
+/// What a connection hands its requests to, and the lines it answers by itself. The daemon's is
+/// a `SearchService` on a thread pool (`PooledSearchService`); tests drive the handler with others.
+protocol RequestAnswering: Sendable {
+    var requestTimeout: Duration { get }
+    /// The answer to a request line, computed off the event loop; the future completes on
+    /// `eventLoop` and never fails. Counted in `stats` when it completes.
+    func answer(_ line: [UInt8], ticket: RequestTicket, on eventLoop: EventLoop) -> EventLoopFuture<String>
+    /// Input refused before it became a request. Counted.
+    func errorLine(_ error: ProtocolError, ticket: RequestTicket) -> String
+    /// A running request past its deadline. Not counted: its answer is, when it completes.
+    func timeoutLine(ticket: RequestTicket) -> String
+    /// A request that waited past its deadline and is not run. Counted.
+    func expiredLine(ticket: RequestTicket) -> String
+    func connectionOpened(_ id: Int)
+    func connectionClosed(_ id: Int)
+}
+
+/// The daemon's requests: answered by a `SearchService` on the worker pool.
+struct PooledSearchService: RequestAnswering {
+    let service: SearchService
+    let workers: NIOThreadPool
+
+    var requestTimeout: Duration { service.requestTimeout }
+
+    func answer(_ line: [UInt8], ticket: RequestTicket, on eventLoop: EventLoop) -> EventLoopFuture<String> {
+        let service = self.service
+        return workers.runIfActive(eventLoop: eventLoop) {
+            // A request that waited for a worker past its deadline was already answered with a
+            // timeout: running it now would only delay the requests queued behind it.
+            guard ContinuousClock.now < ticket.deadline else { return service.expiredLine(ticket: ticket) }
+            return service.respond(to: line, ticket: ticket)
+        }.recover { _ in
+            service.errorLine(ProtocolError("unavailable", "the daemon is shutting down"), ticket: ticket)
+        }
+    }
+
+    func errorLine(_ error: ProtocolError, ticket: RequestTicket) -> String { service.errorLine(error, ticket: ticket) }
+    func timeoutLine(ticket: RequestTicket) -> String { service.timeoutLine(ticket: ticket) }
+    func expiredLine(ticket: RequestTicket) -> String { service.expiredLine(ticket: ticket) }
+    func connectionOpened(_ id: Int) { service.connectionOpened(id) }
+    func connectionClosed(_ id: Int) { service.connectionClosed(id) }
+}
+
+/// How long a connection may take, and how much it may hold.
+struct ConnectionLimits: Sendable {
+    /// A connection is closed when, for this long, it had nothing to answer and no whole request
+    /// line arrived (bytes of an unfinished line do not count), or its client read none of the
+    /// answers waiting for it.
+    var idleTimeout: TimeAmount = .seconds(300)
+    /// A request line must arrive whole within this long of its first byte.
+    var lineTimeout: TimeAmount = .seconds(10)
+    /// Reading stops while this many requests wait, or this many bytes of them (a single longer
+    /// line is still taken).
+    var maximumQueued = 64
+    var maximumQueuedBytes = 64 << 10
+    /// How long a closing connection waits for its client to read its last answers.
+    var lingerTimeout: TimeAmount = .seconds(10)
+    /// How long a draining connection still takes requests: enough to read what clients had
+    /// sent before the signal, which the kernel already holds.
+    var drainGrace: TimeAmount = .milliseconds(200)
+}
 
 /// Answers a connection's requests one after another, in order, on the worker pool, so that
 /// pipelined requests get their answers in the order sent while other connections run in
 /// parallel. A connection has at most one request on the pool, so the pool's FIFO queue shares
-/// the workers fairly between connections; reading stops while too many requests wait, so one
-/// client cannot flood memory either.
+/// the workers fairly between connections.
+///
+/// A request's deadline runs from when its line arrived: one that waits past it is answered
+/// `timeout` at once and never run, and a running one is answered `timeout` at its deadline.
+/// Memory is bounded per connection: reading stops while too many requests wait or while
+/// answers the client has not read are over the channel's write-buffer high-water mark, and no
+/// new request is started until they are under it.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = InboundLine
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    static let maximumQueued = 64
-    /// How long a draining connection still takes requests: enough to read what clients had
-    /// sent before the signal, which the kernel already holds.
-    static let drainGrace = TimeAmount.milliseconds(200)
+    private struct Waiting {
+        /// A request line copied out of the read buffer, so that a waiting line holds only its
+        /// own bytes, not the buffer it was read into; or a refusal.
+        var line: Result<[UInt8], ProtocolError>
+        var ticket: RequestTicket
+        var deadline: NIODeadline
+        var size: Int { (try? line.get().count) ?? 0 }
+    }
 
-    private let service: SearchService
-    private let workers: NIOThreadPool
+    private struct Running {
+        var ticket: RequestTicket
+        var deadline: NIODeadline
+        var answered = false
+    }
+
+    private let answering: RequestAnswering
     private let tracker: ConnectionTracker
+    private let limits: ConnectionLimits
     private var connectionID = 0
+    private var admitted = false
     private var requestCount = 0
-    private var queue: [InboundLine] = []
+    private var queue = CircularBuffer<Waiting>()
+    private var queuedBytes = 0
     /// The request on the pool; it may already have been answered with a timeout.
-    private var inFlight: (number: Int, answered: Bool)?
+    private var running: Running?
     private var readHeld = false
-    /// Over-long line: nothing after it is read as a request.
+    /// After a refusal: nothing more is read as a request.
     private var ignoringInput = false
-    /// Set by an over-long line, a half-close, or the end of a drain's grace period.
+    /// Set by a refusal, a half-close, or the end of a drain's grace period.
     private var closeWhenIdle = false
     private var closing = false
     private var lastWrite: EventLoopFuture<Void>?
+    /// The last whole line or answer; the idle timeout counts from it.
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
+    private var lineBegunAt: NIODeadline?
+    private var deadlineTimer: (at: NIODeadline, task: Scheduled<Void>)?
+    private var idleTimer: Scheduled<Void>?
+    private var lineTimer: Scheduled<Void>?
 
-    init(service: SearchService, workers: NIOThreadPool, tracker: ConnectionTracker) {
-        self.service = service
-        self.workers = workers
+    init(answering: RequestAnswering, tracker: ConnectionTracker, limits: ConnectionLimits = ConnectionLimits()) {
+        self.answering = answering
         self.tracker = tracker
+        self.limits = limits
     }
 
+    // MARK: Events
+
     func channelActive(context: ChannelHandlerContext) {
-        let (id, draining) = tracker.opened(context.channel)
-        connectionID = id
-        service.connectionOpened(id)
-        if draining { startDraining(context: context) }
+        switch tracker.opened(context.channel) {
+        case .refused(let limit):
+            let error = ProtocolError("too_many_connections", "the daemon serves at most \(limit) connection\(limit == 1 ? "" : "s") at once; try again later")
+            write(answering.errorLine(error, ticket: RequestTicket(number: "-", budget: answering.requestTimeout)), context: context)
+            close(context: context)
+        case .admitted(let id, let draining):
+            admitted = true
+            connectionID = id
+            answering.connectionOpened(id)
+            lastActivity = context.eventLoop.now
+            armIdleTimer(context: context)
+            if draining { startDraining(context: context) }
+        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         // Nobody is left to answer: queued requests are dropped instead of computed.
         queue.removeAll()
-        tracker.closed(context.channel)
-        service.connectionClosed(connectionID)
+        queuedBytes = 0
+        for timer in [deadlineTimer?.task, idleTimer, lineTimer] { timer?.cancel() }
+        if admitted {
+            tracker.closed(context.channel)
+            answering.connectionClosed(connectionID)
+        }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !ignoringInput, !closing else { return }
+        guard admitted, !ignoringInput, !closing, context.channel.isActive else { return }
         let line = unwrapInboundIn(data)
-        if case .tooLong = line {
-            ignoringInput = true
-            closeWhenIdle = true
+        endLineDeadline()
+        switch line {
+        case .line(let buffer):
+            enqueue(.success(Array(buffer.readableBytesView)), context: context)
+        case .refused(let error):
+            refuseFurtherInput()
+            enqueue(.failure(error), context: context)
         }
-        queue.append(line)
-        processNext(context: context)
     }
 
     func read(context: ChannelHandlerContext) {
-        if queue.count >= Self.maximumQueued {
+        if mustHoldReading(context: context) {
             readHeld = true
         } else {
+            readHeld = false
             context.read()
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // The client read its answers.
+        if context.channel.isWritable { lastActivity = context.eventLoop.now }
+        advance(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case IdleStateHandler.IdleStateEvent.read:
-            if isIdle { close(context: context) }
+        case is LineBegun:
+            startLineDeadline(context: context)
         case ChannelEvent.inputClosed:
             // The client sent all it will (a half-close): answer it, then close.
             closeWhenIdle = true
-            closeIfIdle(context: context)
+            advance(context: context)
         case is DrainEvent:
             startDraining(context: context)
         default:
@@ -91,71 +200,85 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        close(context: context)
+        context.close(promise: nil)
     }
 
-    private var isIdle: Bool { inFlight == nil && queue.isEmpty }
+    // MARK: The queue
 
-    private func startDraining(context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: Self.drainGrace) {
-            let (handler, context) = loopBound.value
-            handler.closeWhenIdle = true
-            handler.closeIfIdle(context: context)
+    private var isIdle: Bool { running == nil && queue.isEmpty }
+
+    private func enqueue(_ line: Result<[UInt8], ProtocolError>, context: ChannelHandlerContext) {
+        requestCount += 1
+        let ticket = RequestTicket(number: "\(connectionID).\(requestCount)", budget: answering.requestTimeout)
+        let now = context.eventLoop.now
+        let waiting = Waiting(line: line, ticket: ticket, deadline: now + TimeAmount(ticket.budget))
+        queue.append(waiting)
+        queuedBytes += waiting.size
+        lastActivity = now
+        advance(context: context)
+    }
+
+    private func popFirst() -> Waiting {
+        let first = queue.removeFirst()
+        queuedBytes -= first.size
+        return first
+    }
+
+    /// Moves the connection on after any event: times out what is past its deadline, answers
+    /// in order what needs no worker, starts the next request, reads on when there is room, and
+    /// closes when done.
+    private func advance(context: ChannelHandlerContext) {
+        guard !closing, context.channel.isActive else { return }
+        let now = context.eventLoop.now
+        if let current = running, !current.answered, now >= current.deadline {
+            running?.answered = true
+            write(answering.timeoutLine(ticket: current.ticket), context: context)
         }
-    }
-
-    private func processNext(context: ChannelHandlerContext) {
-        guard inFlight == nil, !closing else { return }
-        guard !queue.isEmpty else { return closeIfIdle(context: context) }
-        let next = queue.removeFirst()
-        if readHeld && queue.count < Self.maximumQueued {
+        // Only once everything before them is answered, so that answers stay in order.
+        while running?.answered ?? true, let head = queue.first {
+            if case .failure(let error) = head.line {
+                _ = popFirst()
+                write(answering.errorLine(error, ticket: head.ticket), context: context)
+            } else if now >= head.deadline {
+                _ = popFirst()
+                if case .success(let bytes) = head.line, bytes.count <= RequestDecoder.cheapIDLimit {
+                    head.ticket.clientID = RequestDecoder.clientID(in: bytes)
+                }
+                write(answering.expiredLine(ticket: head.ticket), context: context)
+            } else {
+                break
+            }
+        }
+        if running == nil, context.channel.isWritable, let head = queue.first, case .success(let bytes) = head.line {
+            _ = popFirst()
+            start(bytes, ticket: head.ticket, deadline: head.deadline, context: context)
+        }
+        if readHeld && !mustHoldReading(context: context) {
             readHeld = false
             context.read()
         }
-        requestCount += 1
-        let ticket = RequestTicket(number: "\(connectionID).\(requestCount)", budget: service.requestTimeout)
-        switch next {
-        case .tooLong:
-            write(service.errorLine(
-                ProtocolError("line_too_long", "request line longer than \(Daemon.maximumLineLength) bytes; closing the connection"),
-                ticket: ticket), context: context)
-            processNext(context: context)
-        case .line(let buffer):
-            run(Array(buffer.readableBytesView), ticket: ticket, context: context)
-        }
+        armDeadlineTimer(context: context)
+        if closeWhenIdle && isIdle { close(context: context) }
     }
 
-    /// Runs a request on the pool. Past its time budget the client is answered with a timeout
+    private func mustHoldReading(context: ChannelHandlerContext) -> Bool {
+        !admitted || ignoringInput || closing || !context.channel.isWritable
+            || queue.count >= limits.maximumQueued || queuedBytes >= limits.maximumQueuedBytes
+    }
+
+    /// Runs a request on the pool. Past its deadline the client is answered with a timeout
     /// while the worker finishes; the connection's next request waits for that worker, so a
     /// client sending slow queries cannot pile up work.
-    private func run(_ bytes: [UInt8], ticket: RequestTicket, context: ChannelHandlerContext) {
-        let number = requestCount
-        inFlight = (number, false)
-        let service = self.service
+    private func start(_ bytes: [UInt8], ticket: RequestTicket, deadline: NIODeadline, context: ChannelHandlerContext) {
+        running = Running(ticket: ticket, deadline: deadline)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let timer = context.eventLoop.scheduleTask(in: TimeAmount(ticket.budget)) {
+        answering.answer(bytes, ticket: ticket, on: context.eventLoop).whenSuccess { line in
             let (handler, context) = loopBound.value
-            guard handler.inFlight?.number == number, handler.inFlight?.answered == false else { return }
-            handler.inFlight?.answered = true
-            handler.write(service.timeoutLine(ticket: ticket), context: context)
+            guard let current = handler.running, current.ticket === ticket else { return }
+            handler.running = nil
+            if !current.answered { handler.write(line, context: context) }
+            handler.advance(context: context)
         }
-        workers.runIfActive(eventLoop: context.eventLoop) { service.respond(to: bytes, ticket: ticket) }
-            .whenComplete { result in
-                timer.cancel()
-                let (handler, context) = loopBound.value
-                guard handler.inFlight?.number == number else { return }
-                if handler.inFlight?.answered == false {
-                    switch result {
-                    case .success(let line): handler.write(line, context: context)
-                    case .failure:
-                        handler.write(service.errorLine(ProtocolError("unavailable", "the daemon is shutting down"), ticket: ticket),
-                                      context: context)
-                    }
-                }
-                handler.inFlight = nil
-                handler.processNext(context: context)
-            }
     }
 
     private func write(_ line: String, context: ChannelHandlerContext) {
@@ -164,41 +287,138 @@ final class ConnectionHandler: ChannelDuplexHandler {
         buffer.writeString(line)
         buffer.writeInteger(UInt8(ascii: "\n"))
         lastWrite = context.writeAndFlush(wrapOutboundOut(buffer))
+        lastActivity = context.eventLoop.now
     }
 
-    private func closeIfIdle(context: ChannelHandlerContext) {
-        if closeWhenIdle && isIdle { close(context: context) }
+    private func refuseFurtherInput() {
+        ignoringInput = true
+        closeWhenIdle = true
+        lineTimer?.cancel()
+        lineBegunAt = nil
     }
 
-    /// Closes once the last answer has left, so that it is not cut off.
-    private func close(context: ChannelHandlerContext) {
+    // MARK: Timers
+
+    /// The next deadline that needs action: the running request's, or else the first waiting one's.
+    private func armDeadlineTimer(context: ChannelHandlerContext) {
+        var next: NIODeadline?
+        if let current = running, !current.answered {
+            next = current.deadline
+        } else if let head = queue.first, case .success = head.line {
+            next = head.deadline
+        }
+        guard next != deadlineTimer?.at else { return }
+        deadlineTimer?.task.cancel()
+        deadlineTimer = nil
+        guard let next else { return }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let task = context.eventLoop.scheduleTask(deadline: next) {
+            let (handler, context) = loopBound.value
+            handler.deadlineTimer = nil
+            handler.advance(context: context)
+        }
+        deadlineTimer = (next, task)
+    }
+
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(deadline: lastActivity + limits.idleTimeout) {
+            let (handler, context) = loopBound.value
+            guard !handler.closing else { return }
+            let now = context.eventLoop.now
+            // Waiting on the client: for its next request, or for it to read its answers.
+            if !handler.isIdle && context.channel.isWritable {
+                handler.lastActivity = now
+            } else if now >= handler.lastActivity + handler.limits.idleTimeout {
+                // A client that stopped reading will not take its last answers either.
+                return handler.close(context: context, waitingForLastAnswer: handler.isIdle)
+            }
+            handler.armIdleTimer(context: context)
+        }
+    }
+
+    private func startLineDeadline(context: ChannelHandlerContext) {
+        guard !ignoringInput, !closing else { return }
+        lineBegunAt = context.eventLoop.now
+        lineTimer?.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        lineTimer = context.eventLoop.scheduleTask(in: limits.lineTimeout) {
+            let (handler, context) = loopBound.value
+            handler.lineTimer = nil
+            guard handler.lineBegunAt != nil, !handler.closing, !handler.ignoringInput else { return }
+            // While the daemon itself stopped reading, the client is not the slow one.
+            if handler.readHeld { return handler.startLineDeadline(context: context) }
+            let seconds = Double(handler.limits.lineTimeout.nanoseconds) / 1e9
+            handler.refuseFurtherInput()
+            handler.enqueue(.failure(ProtocolError("line_timeout", "request line not finished within \(seconds) s; closing the connection")),
+                            context: context)
+        }
+    }
+
+    private func endLineDeadline() {
+        lineBegunAt = nil
+        lineTimer?.cancel()
+        lineTimer = nil
+    }
+
+    private func startDraining(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: limits.drainGrace) {
+            let (handler, context) = loopBound.value
+            handler.closeWhenIdle = true
+            handler.advance(context: context)
+        }
+    }
+
+    /// Closes once the last answer has left, so that it is not cut off; a client that does not
+    /// read it gets `lingerTimeout` to do so.
+    private func close(context: ChannelHandlerContext, waitingForLastAnswer: Bool = true) {
         guard !closing else { return }
         closing = true
         queue.removeAll()
-        guard let lastWrite else { return context.close(promise: nil) }
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        lastWrite.whenComplete { _ in loopBound.value.close(promise: nil) }
+        queuedBytes = 0
+        for timer in [deadlineTimer?.task, idleTimer, lineTimer] { timer?.cancel() }
+        guard waitingForLastAnswer, let lastWrite else { return context.close(promise: nil) }
+        let channel = context.channel
+        let linger = context.eventLoop.scheduleTask(in: limits.lingerTimeout) { channel.close(promise: nil) }
+        lastWrite.whenComplete { _ in
+            linger.cancel()
+            channel.close(promise: nil)
+        }
     }
 }
 
 /// Sent to every connection on shutdown: answer what was received, then close.
 struct DrainEvent {}
 
-/// Knows the open connections, so that shutdown can drain them and wait for them to close.
+/// Knows the open connections, so that shutdown can drain them and wait for them to close, and
+/// refuses connections over the limit.
 final class ConnectionTracker: @unchecked Sendable {
+    enum Admission: Equatable {
+        case admitted(id: Int, draining: Bool)
+        case refused(limit: Int)
+    }
+
+    let maximumConnections: Int
     // All state is guarded by `condition`.
     private let condition = NSCondition()
     private var channels: [ObjectIdentifier: Channel] = [:]
     private var lastID = 0
     private var draining = false
 
-    /// A new connection's id, and whether it must drain at once (shutdown has begun).
-    func opened(_ channel: Channel) -> (id: Int, draining: Bool) {
+    init(maximumConnections: Int = .max) {
+        self.maximumConnections = maximumConnections
+    }
+
+    /// A new connection's id and whether it must drain at once (shutdown has begun), or its
+    /// refusal when as many as allowed are open.
+    func opened(_ channel: Channel) -> Admission {
         condition.lock()
         defer { condition.unlock() }
+        guard channels.count < maximumConnections else { return .refused(limit: maximumConnections) }
         channels[ObjectIdentifier(channel)] = channel
         lastID += 1
-        return (lastID, draining)
+        return .admitted(id: lastID, draining: draining)
     }
 
     func closed(_ channel: Channel) {

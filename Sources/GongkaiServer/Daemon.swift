@@ -11,8 +11,16 @@ public struct DaemonConfiguration: Sendable {
     public var socketPath: String
     /// Permissions of the socket file: who may connect.
     public var socketMode: mode_t = 0o660
-    /// Seconds a connection may sit idle before it is closed.
+    /// Seconds a connection may go without a whole request line (and nothing to answer) before
+    /// it is closed.
     public var idleTimeout: Int64 = 300
+    /// Seconds a request line may take to arrive once its first byte has.
+    public var lineTimeout: Double = 10
+    /// Connections served at once; more are answered `too_many_connections` and closed.
+    public var maximumConnections = 1024
+    /// Bytes of unfinished request lines all connections together may hold beyond a small
+    /// allowance each (`UnfinishedInputBudget.freePerConnection`).
+    public var unfinishedInputBudget = 32 << 20
     /// How long SIGTERM waits for connections to finish before closing them.
     public var drainTimeout: Duration = .seconds(10)
 
@@ -77,7 +85,7 @@ public final class Daemon: Sendable {
             try? workers.syncShutdownGracefully()
             try? group.syncShutdownGracefully()
         }
-        let tracker = ConnectionTracker()
+        let tracker = ConnectionTracker(maximumConnections: configuration.maximumConnections)
         let server = try bind(bootstrap(group: group, workers: workers, tracker: tracker), activated: activated)
 
         notifier.notify("READY=1")
@@ -93,18 +101,27 @@ public final class Daemon: Sendable {
     }
 
     private func bootstrap(group: EventLoopGroup, workers: NIOThreadPool, tracker: ConnectionTracker) -> ServerBootstrap {
-        let service = self.service
-        let idleTimeout = configuration.idleTimeout
+        let answering = PooledSearchService(service: service, workers: workers)
+        let budget = UnfinishedInputBudget(capacity: configuration.unfinishedInputBudget)
+        var limits = ConnectionLimits()
+        limits.idleTimeout = .seconds(configuration.idleTimeout)
+        limits.lineTimeout = .nanoseconds(Int64(configuration.lineTimeout * 1e9))
         return ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelInitializer { [logger] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: logger))
+                }
+            }
             // A client that half-closes after its requests still gets its answers.
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            // Over 64 KiB of answers the client has not read, a connection stops reading and
+            // starting requests (ConnectionHandler) until they are under 32 KiB.
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(low: 32 << 10, high: 64 << 10))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(readTimeout: .seconds(idleTimeout)),
-                        ByteToMessageHandler(LineFrameDecoder(maximumLength: Daemon.maximumLineLength)),
-                        ConnectionHandler(service: service, workers: workers, tracker: tracker),
+                        ByteToMessageHandler(LineFrameDecoder(maximumLength: Daemon.maximumLineLength, budget: budget)),
+                        ConnectionHandler(answering: answering, tracker: tracker, limits: limits),
                     ])
                 }
             }
@@ -119,12 +136,25 @@ public final class Daemon: Sendable {
         }
         let path = configuration.socketPath
         try SocketFile.prepare(path)
-        let server = try SocketFile.create(path, mode: configuration.socketMode) {
-            try bootstrap.bind(unixDomainSocketPath: path).wait()
+        // Bound here rather than by NIO, which refuses paths over 103 bytes though Linux takes 107,
+        // and handed over as systemd hands over its socket.
+        let descriptor = try SocketFile.bindListening(path, mode: configuration.socketMode, backlog: Self.backlog)
+        let server: Channel
+        do {
+            server = try bootstrap.withBoundSocket(descriptor).wait()
+        } catch {
+            close(descriptor)
+            unlink(path)
+            throw DaemonError.socketUnusable(path, String(describing: error))
         }
+        // NIO listens again with its default backlog of 128 when it takes a bound socket.
+        _ = listen(descriptor, Self.backlog)
         logger.info("serving", metadata: metadata.merging(["socket": "\(path)"]) { $1 })
         return server
     }
+
+    /// Connections the kernel holds for the daemon to accept.
+    static let backlog: Int32 = 1024
 
     /// Lets every connection answer what it received, then waits for them to close; those still
     /// busy at the deadline are closed.
@@ -144,6 +174,52 @@ public final class Daemon: Sendable {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+/// Out of descriptors (EMFILE, ENFILE) or memory, `accept` fails while connections wait, and NIO
+/// keeps the listening socket registered for reading after a failed accept: without a pause the
+/// event loop spins on it at a full core. (NIO's `AcceptBackoffHandler` only delays new read
+/// requests, and none is made while that read is still pending.) Accepting stops for a moment
+/// by turning auto-read off, which takes the socket out of the poll set.
+final class AcceptPause: ChannelInboundHandler {
+    typealias InboundIn = Channel
+
+    static let pause = TimeAmount.milliseconds(100)
+    /// At most one warning in this long, however long the shortage lasts.
+    static let warningInterval = TimeAmount.seconds(10)
+
+    private let logger: Logger
+    private var paused = false
+    private var lastWarning: NIODeadline?
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let error = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errnoCode),
+              let options = context.channel.syncOptions else {
+            return context.fireErrorCaught(error)
+        }
+        let now = context.eventLoop.now
+        if lastWarning.map({ now - $0 >= Self.warningInterval }) ?? true {
+            lastWarning = now
+            logger.warning("cannot accept connections, pausing", metadata: ["reason": "\(error)"])
+        }
+        guard !paused else { return }
+        paused = true
+        try? options.setOption(ChannelOptions.autoRead, value: false)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.pause) {
+            let (handler, context) = loopBound.value
+            handler.paused = false
+            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        }
     }
 }
 

@@ -47,6 +47,16 @@ public enum RequestDecoder {
         }
     }
 
+    /// Lines up to this long have their `id` looked for on the event loop, for the timeout
+    /// answer of a request that is never run; every real request is shorter.
+    static let cheapIDLimit = 64 << 10
+
+    /// The `id` of a request line, or nil when it has none or is not a JSON object.
+    static func clientID(in line: some Collection<UInt8>) -> JSONValue? {
+        guard let json = try? JSONValue.parse(line), case .object = json else { return nil }
+        return json["id"]
+    }
+
     static let searchMembers: Set<String> = ["id", "op", "q", "filters", "facets", "sum", "offset", "limit", "sort", "explain"]
 
     static func request(from json: JSONValue) throws -> Request {
@@ -102,7 +112,14 @@ public enum RequestDecoder {
         }
         request.offset = try integer(json["offset"], name: "offset", default: 0, range: 0...SearchRequest.maximumOffset)
         // Larger pages are capped rather than refused, as a page size is a wish, not a contract.
-        request.limit = min(try integer(json["limit"], name: "limit", default: 10, range: 0...Int.max), SearchRequest.maximumLimit)
+        switch json["limit"] {
+        case nil, .null?: break
+        case let value?:
+            guard let limit = value.intValue, limit >= 0 else {
+                throw ProtocolError.badRequest("\"limit\" must be a whole number from 0 (pages over \(SearchRequest.maximumLimit) hits are cut to \(SearchRequest.maximumLimit))")
+            }
+            request.limit = min(limit, SearchRequest.maximumLimit)
+        }
         switch json["sort"] {
         case nil, .null?: break
         case .string(let s)?: request.sort = try SortOrder.named(s)

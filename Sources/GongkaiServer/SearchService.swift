@@ -38,6 +38,7 @@ public final class SearchService: Sendable {
     /// Past this a request is answered with a `timeout` error.
     public let requestTimeout: Duration
     private let searchers: SearcherPool
+    private let index: ServedIndex
     private let cache: ResultCache
     private let statistics = NIOLockedValueBox(Statistics())
     private let started = ContinuousClock.now
@@ -53,6 +54,7 @@ public final class SearchService: Sendable {
         workerCount = max(1, workers)
         self.requestTimeout = requestTimeout
         cache = ResultCache(capacity: cacheEntries)
+        self.index = index
         // Xapian stops counting matches (check_at_least) at half the budget, leaving time to answer.
         searchers = try SearcherPool(index: index, analyzers: analyzers, count: workerCount,
                                      timeLimit: Self.seconds(requestTimeout) / 2, cache: cacheEntries > 0 ? cache : nil)
@@ -119,6 +121,11 @@ public final class SearchService: Sendable {
         Self.errorResponse(Self.timeout(ticket), id: ticket.clientID)
     }
 
+    /// The answer to a request that waited past its deadline and is not run. Counted and logged.
+    public func expiredLine(ticket: RequestTicket) -> String {
+        errorLine(Self.timeout(ticket), ticket: ticket)
+    }
+
     /// Makes every worker move to the newest revision on its next request (SIGHUP).
     public func reopen() {
         searchers.requestReopen()
@@ -152,6 +159,7 @@ public final class SearchService: Sendable {
         case .ping:
             return [("ok", .bool(true))]
         case .stats:
+            try index.checkPresent()
             let catalog = try searchers.withSearcher { try $0.currentCatalog() }
             let stats = statistics.withLockedValue { $0 }
             let cached = cache.statistics
@@ -170,6 +178,7 @@ public final class SearchService: Sendable {
                                    ("hits", .int(cached.hits)), ("misses", .int(cached.misses))])),
             ]
         case .search(let search):
+            try index.checkPresent()
             let deadline = ticketDeadline
             let response = try searchers.withSearcher { try $0.search(search, deadline: deadline) }
             return [("ok", .bool(true))] + ResponseJSON.search(response)

@@ -3,12 +3,14 @@ import Glibc
 public enum ClientError: Error, CustomStringConvertible {
     case cannotConnect(String, String)
     case connectionClosed
+    case timedOut(Int)
     case io(String)
 
     public var description: String {
         switch self {
         case .cannotConnect(let path, let reason): return "cannot connect to the daemon at \(path): \(reason) (is `gongkai serve` running?)"
         case .connectionClosed: return "the daemon closed the connection"
+        case .timedOut(let seconds): return "the daemon did not answer within \(seconds) s"
         case .io(let reason): return "socket error: \(reason)"
         }
     }
@@ -17,9 +19,11 @@ public enum ClientError: Error, CustomStringConvertible {
 /// A blocking JSON-lines client for the daemon's socket: send a line, read a line.
 public final class SocketClient {
     private let fd: Int32
+    private let timeoutSeconds: Int
     private var pending: [UInt8] = []
 
     public init(socketPath: String, timeoutSeconds: Int = 30) throws {
+        self.timeoutSeconds = timeoutSeconds
         // Close-on-exec: a process started meanwhile must not keep the connection open.
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ClientError.io(String(cString: strerror(errno))) }
@@ -40,11 +44,10 @@ public final class SocketClient {
 
     /// Sends raw bytes as they are (tests use this for malformed input).
     public func send(bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard written > 0 else { throw ClientError.io(String(cString: strerror(errno))) }
-            offset += written
+        do {
+            try bytes.withUnsafeBytes { try InterruptSafeIO.sendAll(fd, $0) }
+        } catch let failure as InterruptSafeIO.Failure {
+            throw ClientError.io(failure.description)
         }
     }
 
@@ -66,15 +69,28 @@ public final class SocketClient {
                 return line
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let count: Int
+            do {
+                count = try chunk.withUnsafeMutableBytes { try InterruptSafeIO.read(fd, into: $0) }
+            } catch let failure as InterruptSafeIO.Failure where failure.code == EAGAIN {
+                throw ClientError.timedOut(timeoutSeconds)
+            } catch let failure as InterruptSafeIO.Failure {
+                throw ClientError.io(failure.description)
+            }
             if count == 0 { throw ClientError.connectionClosed }
-            guard count > 0 else { throw ClientError.io(String(cString: strerror(errno))) }
             pending += chunk[..<count]
         }
     }
 
     public func request(_ line: String) throws -> String {
-        try send(line: line)
+        do {
+            try send(line: line)
+        } catch {
+            // A daemon that refuses the connection (too many) answers why at once and closes,
+            // which can fail the send: its answer is still there to read.
+            if let answer = try? readLine() { return answer }
+            throw error
+        }
         return try readLine()
     }
 }

@@ -25,19 +25,40 @@ enum SocketFile {
         return address.withSockaddr { connect(fd, $0, $1) } == 0 ? 0 : errno
     }
 
-    /// Runs `bind` with a umask that already yields `mode`, so that the socket is never more
-    /// open than asked, not even between bind and chmod; then sets the mode exactly, as a umask
-    /// can only take permissions away.
-    static func create<T>(_ path: String, mode: mode_t, bind: () throws -> T) throws -> T {
+    /// A listening socket bound at `path` with permissions `mode`: bound with a umask that
+    /// already yields `mode`, so that the socket is never more open than asked, not even between
+    /// bind and chmod; then the mode is set exactly, as a umask can only take permissions away.
+    static func bindListening(_ path: String, mode: mode_t, backlog: Int32) throws -> CInt {
+        guard var address = UnixAddress(path: path) else {
+            throw DaemonError.socketUnusable(path, "the path is \(path.utf8.count) bytes; a Unix socket path is at most \(UnixAddress.maximumPathLength)")
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw DaemonError.socketUnusable(path, "socket: " + String(cString: strerror(errno))) }
         let previous = umask(~mode & 0o777)
-        let result: T
-        do {
-            defer { umask(previous) }
-            result = try bind()
+        let bound = address.withSockaddr { bind(fd, $0, $1) }
+        let bindError = errno
+        umask(previous)
+        guard bound == 0 else {
+            close(fd)
+            throw DaemonError.socketUnusable(path, reason(bindError, path: path))
         }
-        guard chmod(path, mode) == 0 else {
-            throw DaemonError.socketUnusable(path, "chmod: " + String(cString: strerror(errno)))
+        guard chmod(path, mode) == 0, listen(fd, backlog) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            unlink(path)
+            throw DaemonError.socketUnusable(path, reason)
         }
-        return result
+        return fd
+    }
+
+    private static func reason(_ error: Int32, path: String) -> String {
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        switch error {
+        case ENOENT: return "the folder \(folder.isEmpty ? "/" : folder) does not exist"
+        case ENOTDIR: return "a part of the folder \(folder) is not a folder"
+        case EACCES: return "no permission to create a file in \(folder.isEmpty ? "/" : folder)"
+        case EADDRINUSE: return "something was created at the path meanwhile"
+        default: return String(cString: strerror(error))
+        }
     }
 }

@@ -81,6 +81,9 @@ struct UnixAddress {
     private var storage = sockaddr_un()
     private let length: socklen_t
 
+    /// The longest path: `sun_path` holds 108 bytes, the last for the terminating NUL.
+    static let maximumPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+
     init?(path: String) {
         self.init(bytes: Array(path.utf8), terminated: true)
     }

@@ -92,13 +92,15 @@ struct SearchCommand: ParsableCommand {
         if case .array(let warnings)? = response["warnings"] {
             for warning in warnings { printError("gongkai search: warning: \(warning.stringValue ?? "")") }
         }
-        print(ResultFormatter(response: response, highlight: isatty(STDOUT_FILENO) != 0).text)
+        print(ResultFormatter(response: response, offset: offset, highlight: isatty(STDOUT_FILENO) != 0).text)
     }
 }
 
 /// The human-readable form of a search response.
 struct ResultFormatter {
     let response: JSONValue
+    /// Hits skipped before the first one shown: hits are numbered from it.
+    let offset: Int
     let highlight: Bool
 
     var text: String {
@@ -109,7 +111,6 @@ struct ResultFormatter {
         if let sum = response["sum"] { out += ", amounts adding up to \(sum.serialized()) 万元" }
         out += "\n"
         if case .array(let hits)? = response["hits"] {
-            let offset = 1
             for (i, hit) in hits.enumerated() {
                 let where_ = [hit["district"]?.stringValue, hit["year"]?.intValue.map(String.init), hit["kind"]?.stringValue]
                     .compactMap { $0 }.joined(separator: " ")
@@ -119,7 +120,7 @@ struct ResultFormatter {
                 if let value = hit["amount"]?["value"] {
                     amount = "  \(value.serialized()) 万元"
                 }
-                out += "\n\(i + offset). [\(hit["type"]?.stringValue ?? "?")] \(hit["title"]?.stringValue ?? "")\(amount)\n"
+                out += "\n\(offset + i + 1). [\(hit["type"]?.stringValue ?? "?")] \(hit["title"]?.stringValue ?? "")\(amount)\n"
                 out += "   \(where_)  \(hit["department"]?.stringValue ?? "")  \(file):\(line)\n"
                 if let code = hit["project_code"]?.stringValue { out += "   project code \(code)\n" }
                 if let snippet = hit["snippet"]?.stringValue, !snippet.isEmpty {

@@ -13,7 +13,7 @@ struct ServeCommand: ParsableCommand {
         abstract: "Answer JSON-lines search requests on a Unix socket (or a socket systemd hands over)."
     )
 
-    @Option(help: "The database folder (sharded or not). Default: $GONGKAI_DB or ./gongkai.db")
+    @Option(help: "The database folder (sharded or not), or a Xapian stub file listing databases (served as shards). Default: $GONGKAI_DB or ./gongkai.db")
     var db: String = Defaults.database
 
     @Option(name: .customLong("shard"), help: ArgumentHelp(
@@ -33,8 +33,14 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Worker threads (each with its own database handle). Default: the number of cores.")
     var workers: Int = System.coreCount
 
-    @Option(help: "Seconds before an idle connection is closed.")
+    @Option(help: "Seconds a connection may go without a whole request line while it has nothing to answer, or without its client reading its answers, before it is closed.")
     var idleTimeout: Int64 = 300
+
+    @Option(help: "Seconds a request line may take to arrive once its first byte has.")
+    var lineTimeout: Double = 10
+
+    @Option(help: "Connections served at once; more are answered too_many_connections and closed.")
+    var maxConnections = 1024
 
     @Option(help: "Seconds a request may take before it is answered with a timeout error.")
     var requestTimeout: Double = 5
@@ -53,6 +59,8 @@ struct ServeCommand: ParsableCommand {
         guard cacheEntries >= 0 else { throw ValidationError("--cache-entries must be 0 or more") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard requestTimeout > 0 else { throw ValidationError("--request-timeout must be positive") }
+        guard lineTimeout > 0 else { throw ValidationError("--line-timeout must be positive") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
     }
 
     func run() throws {
@@ -66,6 +74,8 @@ struct ServeCommand: ParsableCommand {
         var configuration = DaemonConfiguration(databasePath: shards.isEmpty ? db : shards.joined(separator: ","), socketPath: socket)
         configuration.socketMode = UInt32(socketMode, radix: 8)!
         configuration.idleTimeout = idleTimeout
+        configuration.lineTimeout = lineTimeout
+        configuration.maximumConnections = maxConnections
         do {
             let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: workers,
                                             requestTimeout: .milliseconds(Int64(requestTimeout * 1000)),
@@ -77,10 +87,10 @@ struct ServeCommand: ParsableCommand {
         }
     }
 
+    /// A sharded folder and a stub file are served as shards, as Xapian's own tools open a stub:
+    /// Xapian cannot report one revision for several databases.
     private func servedIndex() throws -> ServedIndex {
-        guard !shards.isEmpty || FileManager.default.fileExists(atPath: ShardLayout(root: db).stubPath) else {
-            return .database(db)
-        }
+        guard !shards.isEmpty || ShardLocation.isShardSet(db) else { return .database(db) }
         let locations = try (shards.isEmpty ? [db] : shards).flatMap(ShardLocation.resolve)
         return .shards(ShardSet(locations: locations, policy: shardPolicy, requestTimeout: requestTimeout))
     }

@@ -24,7 +24,9 @@ import Testing
             do { _ = try language.parse(q); return nil } catch let error as QueryError { return error.message } catch { return nil }
         }
         #expect(message("\"unbalanced")?.contains("quote") == true)
-        #expect(message("(a OR b")?.contains("bracket") == true)
+        #expect(message("(a OR b")?.contains("unbalanced bracket") == true)
+        #expect(message("()") == "empty brackets in query")
+        #expect(message("a (（）) b") == "empty brackets in query")
         #expect(message("a OR")?.contains("word") == true)
         #expect(message(String(repeating: "(", count: 40) + "a" + String(repeating: ")", count: 40))?.contains("deeper") == true)
         #expect(message(String(repeating: "字", count: 3000))?.contains("longer") == true)

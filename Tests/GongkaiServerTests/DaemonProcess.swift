@@ -70,8 +70,9 @@ final class DaemonProcess: @unchecked Sendable {
     let process = Process()
     private let stderrFile: String
 
+    /// `launcher`: a command that runs the daemon, e.g. `prlimit --nofile=64:64`.
     init(corpus: String? = nil, arguments: [String] = [], umask: String = "0022", waitForAnswer: Bool = true,
-         socketPath: String? = nil) throws {
+         socketPath: String? = nil, launcher: [String] = []) throws {
         directory = TestPaths.temporaryDirectory()
         databasePath = directory + "/db"
         self.socketPath = socketPath ?? directory + "/gongkai.sock"
@@ -83,7 +84,7 @@ final class DaemonProcess: @unchecked Sendable {
             try TemplateIndex.copy(to: databasePath)
         }
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", TestPaths.gongkai,
+        process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\""] + launcher + [TestPaths.gongkai,
                              "serve", "--db", databasePath, "--socket", self.socketPath, "--log-level", "error"] + arguments
         _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: stderrFile)
@@ -92,6 +93,22 @@ final class DaemonProcess: @unchecked Sendable {
     }
 
     var pid: pid_t { process.processIdentifier }
+
+    /// The daemon's resident memory in bytes (VmRSS).
+    var residentBytes: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    /// Seconds of CPU the daemon has used, user and system.
+    var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        // Fields after the command name, which is in brackets and may hold spaces.
+        let fields = stat[(stat.lastIndex(of: ")").map { stat.index(after: $0) } ?? stat.startIndex)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
     var stderr: String { (try? String(contentsOfFile: stderrFile, encoding: .utf8)) ?? "" }
 
     func waitUntilAnswering(timeout: TimeInterval = 20) throws {
@@ -111,6 +128,17 @@ final class DaemonProcess: @unchecked Sendable {
     /// Sends one request on a new connection and parses the answer.
     func request(_ line: String) throws -> JSONValue {
         try JSONValue.parse(Array(try client().request(line).utf8))
+    }
+
+    /// The open connections `stats` reports (counting the asking one) once they are down to
+    /// `expected`, or the last count when they are not within `timeout`.
+    func openConnections(awaiting expected: Int, timeout: TimeInterval = 5) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let open = try request(#"{"op":"stats"}"#)["connections"]?.intValue ?? -1
+            if open == expected || Date() > deadline { return open }
+            usleep(20_000)
+        }
     }
 
     /// SIGTERM, then the exit status (nil if it did not exit within the timeout).

@@ -71,6 +71,28 @@ extension DaemonTests {
             #expect(after["documents"] == .int(4))
         }
 
+        @Test func searchClientNumbersHitsFromTheOffset() throws {
+            let daemon = try DaemonProcess()
+            defer { daemon.stop() }
+            let all = try runGongkai(["search", "--socket", daemon.socketPath, "--limit", "5", "经费"])
+            let page = try runGongkai(["search", "--socket", daemon.socketPath, "--offset", "3", "--limit", "2", "经费"])
+            #expect(all.status == 0 && page.status == 0)
+            func numbered(_ text: String) -> [String] {
+                text.split(separator: "\n").filter { $0.first?.isNumber == true && $0.contains(". [") }.map(String.init)
+            }
+            #expect(numbered(page.stdout).map { $0.prefix(3) } == ["4. ", "5. "], "\(page.stdout)")
+            #expect(numbered(page.stdout) == Array(numbered(all.stdout).suffix(2)))
+        }
+
+        @Test func theLimitErrorNamesTheRealCap() throws {
+            let daemon = try DaemonProcess()
+            defer { daemon.stop() }
+            let message = try daemon.request(#"{"op":"search","limit":-1}"#)["error"]?["message"]?.stringValue ?? ""
+            #expect(message.contains("1000") && !message.contains("9223372036854775807"), "\(message)")
+            let empty = try daemon.request(#"{"op":"search","q":"()"}"#)
+            #expect(empty["error"]?["message"] == .string("empty brackets in query"))
+        }
+
         @Test func searchClientPrintsHitsAndFailsClearlyWithoutDaemon() throws {
             let daemon = try DaemonProcess()
             defer { daemon.stop() }

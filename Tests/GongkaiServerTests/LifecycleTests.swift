@@ -77,6 +77,57 @@ extension DaemonTests {
             #expect(FileManager.default.contents(atPath: file) == Data("keep me".utf8))
         }
 
+        @Test func socketPathsUpToTheLinuxLimitServeAndOthersFailClearly() throws {
+            let directory = TestPaths.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // 107 bytes: the longest Linux takes (NIO's own bind stops at 103).
+            let longest = directory + "/" + String(repeating: "s", count: UnixAddress.maximumPathLength - directory.utf8.count - 1)
+            #expect(longest.utf8.count == 107)
+            let daemon = try DaemonProcess(socketPath: longest)
+            defer { daemon.stop() }
+            #expect(try daemon.request(#"{"op":"ping"}"#)["ok"] == .bool(true))
+            #expect(daemon.terminate() == 0)
+
+            let tooLong = try DaemonProcess(waitForAnswer: false, socketPath: longest + "s")
+            defer { tooLong.stop() }
+            #expect(tooLong.waitForExit(timeout: 20) == 1)
+            #expect(tooLong.stderr.contains("the path is 108 bytes; a Unix socket path is at most 107"), "\(tooLong.stderr)")
+
+            let noFolder = try DaemonProcess(waitForAnswer: false, socketPath: directory + "/missing/gongkai.sock")
+            defer { noFolder.stop() }
+            #expect(noFolder.waitForExit(timeout: 20) == 1)
+            #expect(noFolder.stderr.contains("the folder \(directory)/missing does not exist"), "\(noFolder.stderr)")
+            #expect(!noFolder.stderr.contains("bind(descriptor"))
+        }
+
+        @Test func anEmptyStubFileIsRefusedAtStart() throws {
+            let directory = TestPaths.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let stub = directory + "/empty.stub"
+            _ = FileManager.default.createFile(atPath: stub, contents: Data("# nothing here\n".utf8))
+            for arguments in [["--db", stub], ["--shard", stub]] {
+                // Started as a daemon, so that one that serves anyway is stopped, not waited for.
+                let daemon = try DaemonProcess(arguments: arguments, waitForAnswer: false)
+                defer { daemon.stop() }
+                #expect(daemon.waitForExit(timeout: 20) == 1)
+                #expect(daemon.stderr.contains("\(stub) is a stub file that lists no database"), "\(daemon.stderr)")
+            }
+        }
+
+        @Test func aDeletedDatabaseIsReportedAsGoneBySearchesAndStats() throws {
+            let daemon = try DaemonProcess()
+            defer { daemon.stop() }
+            let client = try daemon.client()
+            #expect(parsed(try client.request(#"{"op":"search","q":"经费"}"#))?["ok"] == .bool(true))
+            try FileManager.default.removeItem(atPath: daemon.databasePath)
+            for request in [#"{"op":"search","q":"经费"}"#, #"{"op":"search","q":"视频会议","limit":1}"#, #"{"op":"stats"}"#, #"{"op":"search","q":"经费"}"#] {
+                let answer = parsed(try client.request(request))
+                #expect(answer?["error"]?["code"] == .string("index_unavailable"), "\(request): \(String(describing: answer))")
+                #expect(answer?["error"]?["message"]?.stringValue?.contains("\(daemon.databasePath) is gone") == true)
+            }
+            #expect(try client.request(#"{"op":"ping"}"#) == #"{"ok":true}"#)
+        }
+
         @Test(arguments: [("0000", [String](), 0o660), ("0077", ["--socket-mode", "0600"], 0o600), ("0002", ["--socket-mode", "0666"], 0o666)])
         func socketModeIsTheConfiguredOneWhateverTheUmask(umask: String, arguments: [String], mode: Int) throws {
             let daemon = try DaemonProcess(arguments: arguments, umask: umask)

@@ -81,6 +81,34 @@ import Testing
         #expect(recovered["warnings"] == nil && recovered["total"] == full["total"])
     }
 
+    /// `--db` takes a stub file as Xapian's tools do (here remote shards and a local one, in
+    /// Xapian's format with a comment and CR LF line ends) and serves it as shards.
+    @Test func aStubFileListingRemoteShardsIsServedAsDb() throws {
+        let sharded = TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: sharded) }
+        let indexed = try runGongkai(["index", "--db", sharded, "--shard-by", "district", TestPaths.corpus])
+        try #require(indexed.status == 0, "\(indexed.stderr)")
+        let shards = try #require(try ShardLayout(root: sharded).read()?.shards)
+        try #require(shards.count >= 3)
+        let servers = try shards.dropLast().map { try ShardServer(databases: [sharded + "/shards/" + $0]) }
+        defer { for server in servers { server.stop() } }
+        let stub = sharded + "/remote.stub"
+        let lines = ["# shards on other machines"] + servers.map { "remote 127.0.0.1:\($0.port)" } + ["auto shards/\(shards.last!)"]
+        try (lines.joined(separator: "\r\n") + "\r\n").write(toFile: stub, atomically: true, encoding: .utf8)
+
+        let single = try DaemonProcess()
+        defer { single.stop() }
+        let daemon = try DaemonProcess(arguments: ["--db", stub, "--request-timeout", String(Self.requestTimeout)])
+        defer { daemon.stop() }
+        for query in Self.queries {
+            let expected = try single.request(query), actual = try daemon.request(query)
+            #expect(actual["total"] != nil && actual["total"] == expected["total"], "\(query)")
+            #expect(actual["facets"] == expected["facets"], "\(query)")
+            #expect(actual["warnings"] == nil)
+        }
+        #expect(try daemon.request(#"{"op":"stats"}"#)["documents"] == .int(4))
+    }
+
     func ids(_ response: JSONValue) -> [String] {
         guard case .array(let hits)? = response["hits"] else { return [] }
         return hits.compactMap { $0["id"]?.stringValue }
