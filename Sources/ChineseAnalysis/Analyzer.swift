@@ -342,6 +342,24 @@ public final class Analyzer: Sendable {
     /// Ranges of `text` where a query word occurs (compared after normalisation, ignoring
     /// whitespace), each covering the whole matched substring; overlapping ranges are merged.
     public func highlightRanges(in text: String, for queryWords: [String]) -> [Range<String.Index>] {
+        highlightRanges(in: text, needles: highlightNeedles(queryWords))
+    }
+
+    /// Query words in the form `highlightRanges(in:needles:)` looks for: normalised, without
+    /// spaces, without repeats, found by their first character. Made once per query, not per hit.
+    public func highlightNeedles(_ queryWords: [String]) -> HighlightNeedles {
+        var seen = Set<[UInt32]>()
+        var needles = HighlightNeedles()
+        for word in queryWords {
+            let needle = normalizer.normalize(word).scalars.filter { $0 != 0x20 }
+            guard let first = needle.first, seen.insert(needle).inserted else { continue }
+            needles.byFirstScalar[first, default: []].append(needle)
+        }
+        return needles
+    }
+
+    public func highlightRanges(in text: String, needles: HighlightNeedles) -> [Range<String.Index>] {
+        guard !needles.byFirstScalar.isEmpty else { return [] }
         let normalized = normalizer.normalize(text)
         var haystack: [UInt32] = [], origins: [Int32] = []
         for (i, v) in normalized.scalars.enumerated() where v != 0x20 {
@@ -349,16 +367,15 @@ public final class Analyzer: Sendable {
             origins.append(normalized.origins[i])
         }
         var spans: [(Int, Int)] = []  // original scalar offsets, half-open
-        for word in queryWords {
-            let needle = normalizer.normalize(word).scalars.filter { $0 != 0x20 }
-            guard !needle.isEmpty, needle.count <= haystack.count else { continue }
-            var i = 0
-            while i + needle.count <= haystack.count {
-                if haystack[i] == needle[0], haystack[i..<(i + needle.count)].elementsEqual(needle) {
+        // One pass over the text, trying only the words that start with the character at hand;
+        // a match is not looked into again by the same word.
+        var resumeAt: [[UInt32]: Int] = [:]
+        for i in haystack.indices {
+            guard let candidates = needles.byFirstScalar[haystack[i]] else { continue }
+            for needle in candidates where i + needle.count <= haystack.count && i >= resumeAt[needle, default: 0] {
+                if haystack[i..<(i + needle.count)].elementsEqual(needle) {
                     spans.append((Int(origins[i]), Int(origins[i + needle.count - 1]) + 1))
-                    i += needle.count
-                } else {
-                    i += 1
+                    resumeAt[needle] = i + needle.count
                 }
             }
         }
@@ -377,6 +394,11 @@ public final class Analyzer: Sendable {
     }
 
 
+}
+
+/// Query words ready for highlighting, grouped by their first (normalised) character.
+public struct HighlightNeedles: Sendable {
+    var byFirstScalar: [UInt32: [[UInt32]]] = [:]
 }
 
 /// Builds term strings by writing UTF-8 straight into the new string's storage: term generation

@@ -275,12 +275,18 @@ struct XapianSearch {
 /// Short excerpts of a record's text around the query's words, matches marked with `<b>…</b>`.
 struct SnippetMaker {
     let analyzer: Analyzer
-    let queryWords: [String]
+    /// The query's words as `Analyzer.highlightRanges` looks for them.
+    let needles: HighlightNeedles
     /// Characters in a snippet.
     var length = 120
 
+    init(analyzer: Analyzer, queryWords: [String]) {
+        self.analyzer = analyzer
+        needles = analyzer.highlightNeedles(queryWords)
+    }
+
     func snippet(for text: String) -> String {
-        let ranges = queryWords.isEmpty ? [] : analyzer.highlightRanges(in: text, for: queryWords)
+        let ranges = analyzer.highlightRanges(in: text, needles: needles)
         let windowStart: String.Index
         if let first = ranges.first {
             // Start a little before the first match so that it reads in context.

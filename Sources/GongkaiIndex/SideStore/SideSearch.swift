@@ -66,6 +66,7 @@ struct SideSearch {
         if request.limit > 0 {
             let top = topCandidates(matches, count: min(request.offset + request.limit, total), weighted: weighted && !matchesEverything)
             for candidate in top.dropFirst(request.offset) {
+                if let deadline, ContinuousClock.now > deadline { throw SearchDeadlineExceeded() }
                 do {
                     hits.append(try hit(candidate))
                 } catch let error as StoredRecord.DecodeError {
