@@ -1,19 +1,60 @@
 import Foundation
 
-/// Turns a disclosure's text into records.
+/// Turns a disclosure into records: text, HTML pages, PDF, XLSX and XLS files alike.
 public struct DisclosureParser: Sendable {
     public init() {}
 
-    /// Reads and parses one file. Throws only when the file cannot be read as text.
+    /// Reads and parses one file. Throws when the file cannot be read or is of no format read here.
     public func parseFile(atPath path: String) throws -> ParsedDocument {
-        let bytes = try FileBytes.read(path)
-        let text = try TextDecoding.decode(bytes)
-        let fileName = path.split(separator: "/").last.map(String.init) ?? path
-        return parse(text: text, fileName: fileName)
+        try parse(bytes: try Self.readFile(atPath: path), fileName: Self.fileName(path))
     }
 
+    /// Reads a file for `parse(bytes:fileName:)`: regular files only (not a FIFO or a device),
+    /// and a binary file of no known format is refused from its first bytes, before it is read whole.
+    public static func readFile(atPath path: String) throws -> [UInt8] {
+        let name = fileName(path)
+        return try FileBytes.read(path) { start in try DocumentFormat.checkStart(start, fileName: name) }
+    }
+
+    private static func fileName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// Parses a file's content, whatever its format: the format is found from the bytes
+    /// (`DocumentFormat.sniff`), the name only tells HTML from text that starts with a tag.
+    public func parse(bytes: [UInt8], fileName: String) throws -> ParsedDocument {
+        let format = try DocumentFormat.sniff(bytes, fileName: fileName)
+        let extracted: ExtractedText
+        switch format {
+        case .text:
+            let decoded = try TextDecoding.decodeReportingRepairs(bytes)
+            var document = parse(text: decoded.text, fileName: fileName)
+            document.warnings = decoded.warnings + document.warnings
+            return document
+        case .html: extracted = try HTMLReader.extract(bytes)
+        case .pdf: extracted = try PDFReader.extract(bytes)
+        case .xlsx: extracted = try XLSXReader.extract(bytes)
+        case .xls: extracted = try XLSReader.extract(bytes)
+        }
+        let lines = extracted.lines.map(SourceLines.cleanExtracted)
+        var document = parse(lines: lines, fileName: fileName)
+        document.format = format
+        document.warnings = extracted.warnings + document.warnings
+        if !extracted.pages.isEmpty {
+            for index in document.records.indices {
+                let line = document.records[index].firstLine - 1
+                if line >= 0 && line < extracted.pages.count { document.records[index].page = extracted.pages[line] }
+            }
+        }
+        return document
+    }
+
+    /// Parses text already extracted from a disclosure (tabs between table cells).
     public func parse(text: String, fileName: String) -> ParsedDocument {
-        let lines = SourceLines(text).lines
+        parse(lines: SourceLines(text).lines, fileName: fileName)
+    }
+
+    private func parse(lines: [String], fileName: String) -> ParsedDocument {
         let info = DocumentInfoInference.infer(lines: lines)
         let blocks = TableLayout.blocks(in: lines)
         var output = ParseOutput()
@@ -63,29 +104,3 @@ public struct DisclosureParser: Sendable {
         }
     }
 }
-
-enum FileBytes {
-    /// The whole file. Reads again when a signal interrupts a read (the daemon and tests run
-    /// child processes, whose SIGCHLD can arrive at any time).
-    static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw DisclosureError.unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                bytes.append(contentsOf: chunk[0..<n])
-            } else if n == 0 {
-                return bytes
-            } else if errno != EINTR {
-                throw DisclosureError.unreadable(path: path, reason: String(cString: strerror(errno)))
-            }
-        }
-    }
-}
-
-import Glibc

@@ -93,11 +93,15 @@ enum StoredHit {
         add("year", info.year.map(JSONValue.int))
         add("kind", info.kind.map { .string($0.rawValue) })
         add("department", info.department.map(JSONValue.string))
-        members.append(("source", .object([
+        add("level", info.level.map { .string($0.rawValue) })
+        add("city", info.city.map(JSONValue.string))
+        var source: [(String, JSONValue)] = [
             ("file", .string(document.fileName)),
             ("line", .int(record.firstLine)),
             ("last_line", .int(record.lastLine)),
-        ])))
+        ]
+        if let page = record.page { source.append(("page", .int(page))) }
+        members.append(("source", .object(source)))
         if !record.section.isEmpty { add("section", .array(record.section.map(JSONValue.string))) }
         add("table", record.table.map(JSONValue.string))
         if !record.codes.isEmpty {
