@@ -33,7 +33,8 @@ struct AdministrativeName: Equatable {
     static let stopWords: [[Unicode.Scalar]] = [
         "成立", "关于", "负责", "主要", "印发", "机构设置", "机构改革", "设置", "部门预算", "部门决算", "预算", "决算",
         "年度", "说明", "情况", "目录", "方案", "职责", "简称", "根据", "按照", "通知", "意见", "报告", "批复", "所属",
-        "本级", "下设", "内设", "更名", "以及", "的", "是", "为", "于", "由", "等", "将", "在", "向", "从",
+        "本级", "下设", "内设", "更名", "以及", "全市", "全区", "的", "是", "为", "于", "由", "等", "将", "在", "向", "从",
+        "对", "每", "与",
     ].map { Array($0.unicodeScalars) }
 
     /// Words after which a new name may start inside a run of Chinese text (`2023年杭州市…`, `关于杭州市…`).
@@ -46,7 +47,7 @@ struct AdministrativeName: Equatable {
         .map { Array($0.unicodeScalars) }
 
     /// Characters of prose that no city's name holds (`该项目市级…` is no city 该项目市).
-    static let notInCityNames = Set("市区县省该项目全各此每其等的了与及在对将为是有年月部单位工作级".unicodeScalars)
+    static let notInCityNames = Set("市区县省该项目全各此每其等的了与及在对将为是有年度月部单位工作级由经向根据按从送报至".unicodeScalars)
 
     static let beijing = Array(BeijingDistricts.city.unicodeScalars)
     static let beijingDistricts = BeijingDistricts.all.map { Array($0.name.unicodeScalars) }
@@ -135,30 +136,37 @@ struct AdministrativeName: Equatable {
             return nil
         }
         let prefixEnd = i
-        // The body ends at a stop word or where another name begins.
+        // The body runs to a stop word, to where another name begins, or to the end of the run:
+        // a name followed by more text of its own (`…政府网站内容运维项目`) is part of another phrase.
         var bodyEnd = prefixEnd
-        while bodyEnd < run.count, bodyEnd - prefixEnd < 24 {
+        while bodyEnd < run.count {
             if stopWords.contains(where: { matches($0, in: run, at: bodyEnd) }) || (bodyEnd > prefixEnd && matches(beijing, in: run, at: bodyEnd)) {
                 break
             }
             bodyEnd += 1
+            if bodyEnd - prefixEnd > 24 { return nil }
+        }
+        if bodyEnd == prefixEnd {
+            // Only a place: a party prefix or a bare district alone names nothing.
+            guard !name.bareDistrict, !partyPrefixes.contains(where: { matches($0, in: run, at: start) }) else { return nil }
+            return (name, prefixEnd)
         }
         var end = bodyEnd
-        while end - prefixEnd >= 2, !organSuffixes.contains(where: { endsWith($0, in: run, at: end) }) { end -= 1 }
-        if end - prefixEnd >= 2 {
-            // `…管理局机关` is the 管理局's own staff office: the same department.
-            let office = Array("机关".unicodeScalars)
-            if endsWith(office, in: run, at: end), end - office.count - prefixEnd >= 2,
-               organSuffixes.contains(where: { $0 != office && endsWith($0, in: run, at: end - office.count) }) {
-                end -= office.count
-            }
-            name.department = String(String.UnicodeScalarView(run[start..<end]))
-            return (name, end)
+        // `…管理局机关` is the 管理局's own staff office: the same department.
+        let office = Array("机关".unicodeScalars)
+        if endsWith(office, in: run, at: end), end - office.count - prefixEnd >= 2,
+           organSuffixes.contains(where: { $0 != office && endsWith($0, in: run, at: end - office.count) }) {
+            end -= office.count
         }
-        // Only a place: a party prefix or a bare district alone names nothing.
-        guard !name.bareDistrict, !partyPrefixes.contains(where: { matches($0, in: run, at: start) }) else { return nil }
-        return (name, prefixEnd)
+        guard end - prefixEnd >= 2, organSuffixes.contains(where: { endsWith($0, in: run, at: end) }),
+              !notOrgans.contains(where: { endsWith($0, in: run, at: end) }) else { return nil }
+        name.department = String(String.UnicodeScalarView(run[start..<end]))
+        return (name, bodyEnd)
     }
+
+    /// Things whose names end like an organ's (网站 in 站, 大厅 in 厅, 平台 in 台) but are none.
+    static let notOrgans: [[Unicode.Scalar]] = ["网站", "站点", "平台", "大厅", "展厅", "餐厅", "专栏", "系统", "项目", "工程",
+                                                 "经费", "公众号", "党支部", "网"].map { Array($0.unicodeScalars) }
 
     /// The end of a district or county name of 2 to 5 characters (`钱塘区`, `浦东新区`, `安吉县`).
     private static func divisionEnd(_ run: [Unicode.Scalar], from i: Int) -> Int? {

@@ -59,6 +59,7 @@ public struct DisclosureParser: Sendable {
         let blocks = TableLayout.blocks(in: lines)
         var output = ParseOutput()
         var narrative = NarrativeReader()
+        var evaluation = EvaluationReportReader()
         var nextBlock = 0
         var index = 0
         while index < lines.count {
@@ -66,13 +67,17 @@ public struct DisclosureParser: Sendable {
                 let block = blocks[nextBlock]
                 if index == (block.captionLines.first ?? block.body.lowerBound) {
                     narrative.tableRead(into: &output)
-                    Self.readTable(block, lines: lines, section: narrative.sectionPath, into: &output)
+                    Self.readTable(block, lines: lines, section: narrative.sectionPath, evaluatedProject: evaluation.project,
+                                   into: &output)
                     index = block.body.upperBound + 1
                     nextBlock += 1
                     continue
                 }
             }
             narrative.read(lines[index], number: index + 1, into: &output)
+            if !lines[index].isEmpty {
+                evaluation.read(lines[index], number: index + 1, section: narrative.sectionPath, into: &output)
+            }
             index += 1
         }
         narrative.finish(into: &output)
@@ -82,21 +87,27 @@ public struct DisclosureParser: Sendable {
                               totalChecks: output.checks, codeNames: output.codeNames)
     }
 
-    /// Chooses the reader by layout and header: self-evaluation forms, performance-target tables
-    /// (headers naming 指标), budget tables; an unknown one-cell table is kept as one passage.
-    private static func readTable(_ block: TableBlock, lines: [String], section: [String], into output: inout ParseOutput) {
+    /// Chooses the reader by layout and header: self-evaluation forms, score tables of an
+    /// evaluation report (分值 beside indicator names), performance-target tables (headers naming
+    /// 指标), budget tables; an unknown one-cell table is kept as one passage.
+    private static func readTable(_ block: TableBlock, lines: [String], section: [String], evaluatedProject: Int?,
+                                  into output: inout ParseOutput) {
         let caption = block.captionLines.map { (line: $0 + 1, text: lines[$0]) }
         let context = TableContext(title: block.title ?? section.last ?? "表", unit: block.unit, section: section)
-        if block.oneCellPerLine {
-            let rows = TableLayout.oneCellRows(block, lines: lines)
-            if SelfEvaluationReader.isSelfEvaluation(rows) {
-                SelfEvaluationReader.read(context, rows: rows, caption: caption, into: &output)
-            } else {
-                output.addTableNotes(context, caption: caption, rows: rows)
-            }
+        let rows = block.oneCellPerLine ? TableLayout.oneCellRows(block, lines: lines) : TableLayout.tabRows(block, lines: lines)
+        if SelfEvaluationReader.isSelfEvaluation(rows, oneCellPerLine: block.oneCellPerLine) {
+            SelfEvaluationReader.read(context, rows: rows, caption: caption, into: &output)
             return
         }
-        let (header, data) = TableHeader.split(TableLayout.tabRows(block, lines: lines))
+        let (header, data) = TableHeader.split(rows)
+        if ScoreTableReader.isScoreTable(header) {
+            ScoreTableReader.read(context, header: header, data: data, caption: caption, project: evaluatedProject, into: &output)
+            return
+        }
+        if block.oneCellPerLine {
+            output.addTableNotes(context, caption: caption, rows: rows)
+            return
+        }
         if header.text.containsText("指标") || context.title.containsText("绩效") {
             PerformanceTableReader.read(context, header: header, data: data, caption: caption, into: &output)
         } else {
