@@ -47,7 +47,7 @@ struct AdministrativeName: Equatable {
         .map { Array($0.unicodeScalars) }
 
     /// Characters of prose that no city's name holds (`该项目市级…` is no city 该项目市).
-    static let notInCityNames = Set("市区县省该项目全各此每其等的了与及在对将为是有年度月部单位工作级由经向根据按从送报至".unicodeScalars)
+    static let notInCityNames = ScalarSet("市区县省该项目全各此每其等的了与及在对将为是有年度月部单位工作级由经向根据按从送报至".unicodeScalars)
 
     static let beijing = Array(BeijingDistricts.city.unicodeScalars)
     static let beijingDistricts = BeijingDistricts.all.map { Array($0.name.unicodeScalars) }
@@ -57,25 +57,32 @@ struct AdministrativeName: Equatable {
         let scalars = Array(line.unicodeScalars)
         let lineStart = scalars.firstIndex { !isSpaceOrMarker($0) } ?? scalars.count
         var found: [AdministrativeName] = []
+        // A name's prefix ends in 市, 区, 县 or 旗 within a few characters of its start (省 and a
+        // party prefix before it): only places that close to one are tried.
+        var nextMark = [Int](repeating: Int.max, count: scalars.count + 1)
+        for position in scalars.indices.reversed() {
+            nextMark[position] = isDivisionMark(scalars[position]) ? position : nextMark[position + 1]
+        }
         var index = 0
         while index < scalars.count {
             guard isHan(scalars[index]) else { index += 1; continue }
             var end = index
             while end < scalars.count, isHan(scalars[end]) { end += 1 }
-            let run = Array(scalars[index..<end])
-            var start = 0
-            var consumedTo = 0
-            while start < run.count {
-                if start >= consumedTo, let (name, nameEnd) = parse(run, from: start) {
+            let run = scalars[index..<end]
+            var start = index
+            var consumedTo = index
+            while start < end {
+                if start >= consumedTo, nextMark[start] - start <= 14, let (name, nameEnd) = parse(run, from: start) {
                     var name = name
-                    name.atLineStart = index + start == lineStart
-                    name.following = String(String.UnicodeScalarView(scalars[(index + nameEnd)...].prefix(12)))
+                    name.atLineStart = start == lineStart
+                    name.following = String(String.UnicodeScalarView(scalars[nameEnd...].prefix(12)))
                     found.append(name)
                     consumedTo = nameEnd
                     start = nameEnd
                     continue
                 }
-                start = nextStart(in: run, after: start)
+                guard nextMark[start + 1] < end else { break }
+                start = nextStart(in: run, after: start, nextMark: nextMark)
             }
             index = end
         }
@@ -83,29 +90,46 @@ struct AdministrativeName: Equatable {
     }
 
     /// The next place in a run where a name may start: after a boundary word, or at 北京市 or a
-    /// party prefix wherever it stands.
-    private static func nextStart(in run: [Unicode.Scalar], after start: Int) -> Int {
+    /// party prefix wherever it stands; none further than 14 characters before a division's mark.
+    private static func nextStart(in run: ArraySlice<Unicode.Scalar>, after start: Int, nextMark: [Int]) -> Int {
         var position = start + 1
-        while position < run.count {
-            if matches(beijing, in: run, at: position) || partyPrefixes.contains(where: { matches($0, in: run, at: position) }) {
+        while position < run.endIndex {
+            if nextMark[position] - position > 14 {
+                guard nextMark[position] < run.endIndex else { return run.endIndex }
+                position = nextMark[position] - 14
+                continue
+            }
+            if matches(beijing, in: run, at: position) || (partyStarts.contains(run[position])
+                && partyPrefixes.contains(where: { matches($0, in: run, at: position) })) {
                 return position
             }
-            if boundaryWords.contains(where: { position >= $0.count && matches($0, in: run, at: position - $0.count) }) {
+            if boundaryEnds.contains(run[position - 1]),
+               boundaryWords.contains(where: { matches($0, in: run, at: position - $0.count) }) {
                 return position
             }
             position += 1
         }
-        return run.count
+        return run.endIndex
     }
 
+    private static func isDivisionMark(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "市" || scalar == "区" || scalar == "县" || scalar == "旗"
+    }
+    // First and last characters of the word lists: most characters start or end none, which one
+    // table lookup tells before any word is compared.
+    private static let partyStarts = ScalarSet(partyPrefixes.map { $0[0] })
+    private static let boundaryEnds = ScalarSet(boundaryWords.map { $0[$0.count - 1] })
+    private static let stopStarts = ScalarSet(stopWords.map { $0[0] })
+    private static let suffixEnds = ScalarSet(organSuffixes.map { $0[$0.count - 1] })
+
     /// A name starting at `start` of a run of Chinese characters, and where it ends.
-    static func parse(_ run: [Unicode.Scalar], from start: Int) -> (AdministrativeName, Int)? {
+    static func parse(_ run: ArraySlice<Unicode.Scalar>, from start: Int) -> (AdministrativeName, Int)? {
         var i = start
         if let party = partyPrefixes.first(where: { matches($0, in: run, at: i) }) { i += party.count }
         var name = AdministrativeName()
         // A province before its city or county: 浙江省杭州市, 浙江省安吉县.
         var province = false
-        if let mark = (i + 2...i + 3).first(where: { $0 < run.count && run[$0] == "省" }), (i..<mark).allSatisfy({ run[$0] != "市" }) {
+        if let mark = (i + 2...i + 3).first(where: { $0 < run.endIndex && run[$0] == "省" }), (i..<mark).allSatisfy({ run[$0] != "市" }) {
             i = mark + 1
             province = true
         }
@@ -116,7 +140,7 @@ struct AdministrativeName: Equatable {
                 name.district = String(String.UnicodeScalarView(district))
                 i += district.count
             }
-        } else if let mark = (i + 2...i + 4).first(where: { $0 < run.count && run[$0] == "市" }),
+        } else if let mark = (i + 2...i + 4).first(where: { $0 < run.endIndex && run[$0] == "市" }),
                   (i..<mark).allSatisfy({ !notInCityNames.contains(run[$0]) }) {
             name.city = String(String.UnicodeScalarView(run[i...mark]))
             i = mark + 1
@@ -139,8 +163,9 @@ struct AdministrativeName: Equatable {
         // The body runs to a stop word, to where another name begins, or to the end of the run:
         // a name followed by more text of its own (`…政府网站内容运维项目`) is part of another phrase.
         var bodyEnd = prefixEnd
-        while bodyEnd < run.count {
-            if stopWords.contains(where: { matches($0, in: run, at: bodyEnd) }) || (bodyEnd > prefixEnd && matches(beijing, in: run, at: bodyEnd)) {
+        while bodyEnd < run.endIndex {
+            if (stopStarts.contains(run[bodyEnd]) && stopWords.contains(where: { matches($0, in: run, at: bodyEnd) }))
+                || (bodyEnd > prefixEnd && matches(beijing, in: run, at: bodyEnd)) {
                 break
             }
             bodyEnd += 1
@@ -158,7 +183,7 @@ struct AdministrativeName: Equatable {
            organSuffixes.contains(where: { $0 != office && endsWith($0, in: run, at: end - office.count) }) {
             end -= office.count
         }
-        guard end - prefixEnd >= 2, organSuffixes.contains(where: { endsWith($0, in: run, at: end) }),
+        guard end - prefixEnd >= 2, suffixEnds.contains(run[end - 1]), organSuffixes.contains(where: { endsWith($0, in: run, at: end) }),
               !notOrgans.contains(where: { endsWith($0, in: run, at: end) }) else { return nil }
         name.department = String(String.UnicodeScalarView(run[start..<end]))
         return (name, bodyEnd)
@@ -169,18 +194,18 @@ struct AdministrativeName: Equatable {
                                                  "经费", "公众号", "党支部", "网"].map { Array($0.unicodeScalars) }
 
     /// The end of a district or county name of 2 to 5 characters (`钱塘区`, `浦东新区`, `安吉县`).
-    private static func divisionEnd(_ run: [Unicode.Scalar], from i: Int) -> Int? {
-        (i + 1...i + 4).first { $0 < run.count && (run[$0] == "区" || run[$0] == "县" || run[$0] == "旗") }
+    private static func divisionEnd(_ run: ArraySlice<Unicode.Scalar>, from i: Int) -> Int? {
+        (i + 1...i + 4).first { $0 < run.endIndex && (run[$0] == "区" || run[$0] == "县" || run[$0] == "旗") }
             .flatMap { mark in (i..<mark).allSatisfy({ run[$0] != "市" }) ? mark : nil }
     }
 
-    private static func matches(_ word: [Unicode.Scalar], in run: [Unicode.Scalar], at index: Int) -> Bool {
-        guard index >= 0, index + word.count <= run.count else { return false }
+    private static func matches(_ word: [Unicode.Scalar], in run: ArraySlice<Unicode.Scalar>, at index: Int) -> Bool {
+        guard index >= run.startIndex, index + word.count <= run.endIndex else { return false }
         for offset in word.indices where run[index + offset] != word[offset] { return false }
         return true
     }
 
-    private static func endsWith(_ word: [Unicode.Scalar], in run: [Unicode.Scalar], at end: Int) -> Bool {
+    private static func endsWith(_ word: [Unicode.Scalar], in run: ArraySlice<Unicode.Scalar>, at end: Int) -> Bool {
         matches(word, in: run, at: end - word.count)
     }
 
@@ -190,5 +215,18 @@ struct AdministrativeName: Equatable {
 
     private static func isSpaceOrMarker(_ scalar: Unicode.Scalar) -> Bool {
         scalar.properties.isWhitespace || scalar == "#" || scalar == "-" || scalar == "*" || scalar == "\u{FEFF}"
+    }
+}
+
+/// A set of BMP scalars as a bit table: membership without hashing.
+struct ScalarSet {
+    private var bits = [UInt64](repeating: 0, count: 0x10000 / 64)
+
+    init<S: Sequence>(_ scalars: S) where S.Element == Unicode.Scalar {
+        for scalar in scalars where scalar.value < 0x10000 { bits[Int(scalar.value) >> 6] |= 1 << UInt64(scalar.value & 63) }
+    }
+
+    func contains(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x10000 && bits[Int(scalar.value) >> 6] & (1 << UInt64(scalar.value & 63)) != 0
     }
 }

@@ -20,6 +20,7 @@ public enum DocumentInfoInference {
         var places = Votes()
         var nonEmpty = 0
         var afterContents = 0  // lines still to read after a 目录 line
+        var namedByTitle = false
 
         for (index, raw) in lines.enumerated() {
             let line = SourceLines.mayChangeWhenCleanedAgain(raw) ? SourceLines.clean(raw) : raw
@@ -28,15 +29,19 @@ public enum DocumentInfoInference {
             // Headings near the top speak for the whole document; later mentions count less.
             let weight = index < 80 ? 3 : 1
             let mentions = plainMentions(in: line) ?? Mentions(
-                districts: districts.filter { line.containsText($0) }, division: divisionMarks.contains { line.containsText($0) },
+                districts: districts.filter { line.containsText($0) }, division: line.containsText("市") || line.containsText("县"),
                 final: line.containsText("决算"), budget: line.containsText("预算") && !line.containsText("年初预算"))
             for district in mentions.districts {
                 districtVotes[district, default: 0] += weight
             }
-            if mentions.division {
-                for name in AdministrativeName.names(in: line) {
+            // A name needs a city (市), a county (县) or one of Beijing's districts before its organ.
+            // Once the title or an opening sentence has named the publisher, later mentions (weight 1
+            // each) no longer count: a table listing other bodies must not outvote the title.
+            if mentions.division || !mentions.districts.isEmpty, index < 80 || !namedByTitle {
+                for name in names(in: line) {
                     let vote = nameWeight(name, titleZone: nonEmpty <= 15, afterContents: afterContents > 0, early: index < 80)
                     if name.department != nil { departments.add(name, vote) } else { places.add(name, vote) }
+                    if name.department != nil && vote >= 6 { namedByTitle = true }
                 }
             }
             for year in yearsBeforeNianDu(in: line) {
@@ -45,7 +50,7 @@ public enum DocumentInfoInference {
             if mentions.final { finalVotes += weight }
             if mentions.budget { budgetVotes += weight }
             if afterContents > 0 { afterContents -= 1 }
-            if line.containsText("目录") || line.containsText("目 录"), line.hasAtMost(24) { afterContents = 6 }
+            if line.utf8.count <= 72, line.containsText("目录") || line.containsText("目 录") { afterContents = 6 }
         }
         info.year = yearVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
         if finalVotes + budgetVotes > 0 {
@@ -66,6 +71,20 @@ public enum DocumentInfoInference {
         }
         info.level = info.district != nil ? .district : info.city != nil ? .municipal : nil
         return info
+    }
+
+    /// The names of a line; of a table row, only of its cells that may hold one (most cells are
+    /// figures and codes), none counted as at the start of a line.
+    private static func names(in line: String) -> [AdministrativeName] {
+        guard line.containsTab else { return AdministrativeName.names(in: line) }
+        return line.pieces(separatedBy: UInt8(ascii: "\t")).flatMap { piece -> [AdministrativeName] in
+            guard piece.containsText("市") || piece.containsText("县") || piece.containsText("区") else { return [] }
+            return AdministrativeName.names(in: String(piece)).map { name in
+                var name = name
+                name.atLineStart = false
+                return name
+            }
+        }
     }
 
     /// How much a name's place in the document says about who published it: the title lines, the
@@ -101,9 +120,6 @@ public enum DocumentInfoInference {
         }
     }
 
-    /// A line that may name a place or an organ holds one of these (a city's 市, a district's 区, a county's 县).
-    private static let divisionMarks = ["市", "区", "县"]
-
     /// The department a line names (the first name with an organ's suffix), for tests.
     static func departmentName(in line: String) -> String? {
         AdministrativeName.names(in: line).first { $0.department != nil }?.department
@@ -111,7 +127,7 @@ public enum DocumentInfoInference {
 
     private struct Mentions {
         var districts: [String]
-        /// Whether the line holds 市, 区 or 县, so that it may name a place or an organ.
+        /// Whether the line holds 市 or 县, so that it may name a city's or county's organ.
         var division: Bool
         var final: Bool
         var budget: Bool
@@ -125,7 +141,7 @@ public enum DocumentInfoInference {
             let district = PlainText.contains("区", in: bytes)
             return Mentions(
                 districts: district ? districts.filter { PlainText.contains($0, in: bytes) } : [],
-                division: district || PlainText.contains("市", in: bytes) || PlainText.contains("县", in: bytes),
+                division: PlainText.contains("市", in: bytes) || PlainText.contains("县", in: bytes),
                 final: PlainText.contains("决算", in: bytes),
                 budget: PlainText.contains("预算", in: bytes) && !PlainText.contains("年初预算", in: bytes))
         }

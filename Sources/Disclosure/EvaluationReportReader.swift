@@ -18,17 +18,19 @@ struct EvaluationReportReader {
     var project: Int? { report?.project }
 
     mutating func read(_ line: String, number: Int, section: [String], into output: inout ParseOutput) {
-        let level = Heading.level(of: line)
-        if var current = report, let level, level <= (current.level ?? 0), line != current.heading {
-            current.project = nil
-            report = nil
-        }
         if let heading = Self.reportHeading(line) {
-            report = Report(heading: line, level: level)
+            report = Report(heading: line, level: Heading.level(of: line))
             if let name = heading.project { open(name, line: line, number: number, section: section, into: &output) }
             return
         }
-        guard let current = report, current.project == nil, level == nil else { return }
+        guard let current = report else { return }
+        // A heading as high as the report's own ends it.
+        let level = Heading.level(of: line)
+        if let level, level <= (current.level ?? 0) {
+            report = nil
+            return
+        }
+        guard current.project == nil, level == nil else { return }
         if let name = Self.projectNamed(in: line) {
             open(name, line: current.heading, number: number, section: section, into: &output)
         }
@@ -48,6 +50,8 @@ struct EvaluationReportReader {
 
     /// A heading or title line of a project's evaluation report, with the project it names.
     static func reportHeading(_ line: String) -> ReportHeading? {
+        // Most lines hold no 报告: decided without making a compact copy.
+        guard line.containsText("报告") else { return nil }
         let compact = line.compacted
         guard compact.hasAtMost(60), !compact.containsText("。"), let report = compact.rangeOfText("绩效评价报告") else { return nil }
         var name = Substring(compact[..<report.lowerBound])
