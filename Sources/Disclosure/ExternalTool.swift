@@ -17,7 +17,10 @@ struct ExternalTool {
         var stderr: String
     }
 
+    /// `name` itself when it is a path (Debian's /usr/bin/python3, which has Debian's modules,
+    /// rather than another python3 first on PATH), else the first on PATH.
     var executable: String? {
+        if name.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let folders = path.split(separator: ":").map(String.init) + ["/usr/bin", "/usr/local/bin", "/bin"]
         return folders.lazy.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -26,7 +29,8 @@ struct ExternalTool {
     /// Runs the tool with `arguments`, where `{input}` stands for the file holding `bytes`.
     func run(_ arguments: [String], input bytes: [UInt8], inputExtension: String) throws -> Output {
         guard let executable else { throw DisclosureError.missingTool(tool: name, package: package, format: format) }
-        var template = Array((NSTemporaryDirectory() + "/gongkai-\(name)-XXXXXX").utf8CString)
+        let label = name.split(separator: "/").last.map(String.init) ?? name
+        var template = Array((NSTemporaryDirectory() + "/gongkai-\(label)-XXXXXX").utf8CString)
         guard let folderPointer = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw DisclosureError.damaged(format: format, reason: "cannot make a temporary folder: \(String(cString: strerror(errno)))")
         }
@@ -61,7 +65,7 @@ struct ExternalTool {
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             finished.wait()
-            throw DisclosureError.damaged(format: format, reason: "\(name) did not finish within \(Int(timeout)) s")
+            throw DisclosureError.damaged(format: format, reason: "\(label) did not finish within \(Int(timeout)) s")
         }
         let stdout = (try? FileBytes.read(stdoutPath)) ?? []
         let stderr = String(decoding: (try? FileBytes.read(stderrPath)) ?? [], as: UTF8.self)
