@@ -24,18 +24,13 @@ public struct DisclosureParser: Sendable {
     /// (`DocumentFormat.sniff`), the name only tells HTML from text that starts with a tag.
     public func parse(bytes: [UInt8], fileName: String) throws -> ParsedDocument {
         let format = try DocumentFormat.sniff(bytes, fileName: fileName)
-        let extracted: ExtractedText
-        switch format {
-        case .text:
+        if format == .text {
             let decoded = try TextDecoding.decodeReportingRepairs(bytes)
             var document = parse(text: decoded.text, fileName: fileName)
             document.warnings = decoded.warnings + document.warnings
             return document
-        case .html: extracted = try HTMLReader.extract(bytes)
-        case .pdf: extracted = try PDFReader.extract(bytes)
-        case .xlsx: extracted = try XLSXReader.extract(bytes)
-        case .xls: extracted = try XLSReader.extract(bytes)
         }
+        let extracted = try Self.extract(bytes, format: format)
         let lines = extracted.lines.map(SourceLines.cleanExtracted)
         var document = parse(lines: lines, fileName: fileName)
         document.format = format
@@ -47,6 +42,27 @@ public struct DisclosureParser: Sendable {
             }
         }
         return document
+    }
+
+    /// The text a file is parsed from, one line per line its records' `firstLine`/`lastLine`
+    /// count (table rows with tabs between cells), and each line's PDF page.
+    public func extractedText(bytes: [UInt8], fileName: String) throws -> (lines: [String], pages: [Int]) {
+        let format = try DocumentFormat.sniff(bytes, fileName: fileName)
+        if format == .text {
+            return (SourceLines(try TextDecoding.decodeReportingRepairs(bytes).text).lines, [])
+        }
+        let extracted = try Self.extract(bytes, format: format)
+        return (extracted.lines.map(SourceLines.cleanExtracted), extracted.pages)
+    }
+
+    private static func extract(_ bytes: [UInt8], format: DocumentFormat) throws -> ExtractedText {
+        switch format {
+        case .text: return ExtractedText(lines: SourceLines(try TextDecoding.decode(bytes)).lines)
+        case .html: return try HTMLReader.extract(bytes)
+        case .pdf: return try PDFReader.extract(bytes)
+        case .xlsx: return try XLSXReader.extract(bytes)
+        case .xls: return try XLSReader.extract(bytes)
+        }
     }
 
     /// Parses text already extracted from a disclosure (tabs between table cells).

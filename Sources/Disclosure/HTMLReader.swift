@@ -243,6 +243,8 @@ struct HTMLTextWalker {
     private var links = 0
     private var inLink = 0
     private var inPre = 0
+    /// Inside a table cell, text is content: the page-clutter filter is for whole lines and rows.
+    private var inCell = false
 
     static let skipped: Set<String> = ["script", "style", "noscript", "template", "head", "nav", "footer", "aside",
                                        "select", "button", "iframe", "svg", "object", "embed", "canvas", "audio",
@@ -339,7 +341,7 @@ struct HTMLTextWalker {
         line = ""
         linkCharacters = 0
         links = 0
-        guard !text.isEmpty, !menu, !PageClutter.isClutter(text) else { return }
+        guard !text.isEmpty, !menu, inCell || !PageClutter.isClutter(text) else { return }
         output.add(text)
     }
 
@@ -412,6 +414,7 @@ struct HTMLTextWalker {
     /// A cell's text, its paragraphs and line breaks kept as line breaks for `ExtractedText` to join.
     private static func cellText(_ cell: HTMLNode) -> String {
         var walker = HTMLTextWalker()
+        walker.inCell = true
         cell.children.forEach { walker.walk($0) }
         walker.flush()
         return walker.output.lines.filter { !$0.isEmpty }.joined(separator: "\n")
@@ -464,6 +467,7 @@ enum PageClutter {
     static let metaLabels = ["发布日期", "发布时间", "日期", "时间", "信息来源", "文章来源", "来源", "作者", "分享到", "分享",
                              "字号", "字体", "打印", "关闭", "浏览次数", "阅读次数", "点击数", "访问量", "浏览量", "收藏",
                              "责任编辑", "编辑", "【大】", "【中】", "【小】", "大 中 小", "大中小"]
+    static let buttons = ["打印", "关闭", "分享", "收藏", "字号", "【大】", "【中】", "【小】", "大中小"]
     static let footerMarks = ["版权所有", "ICP备", "公网安备", "网站标识码", "主办单位", "承办单位", "技术支持", "网站地图",
                               "联系我们", "扫一扫", "在手机上打开", "用手机扫描", "上一篇", "下一篇", "返回顶部"]
 
@@ -480,7 +484,8 @@ enum PageClutter {
         let labels = Set(metaLabels.filter { compact.contains($0.compacted) })
         // 发布日期 contains 日期: count the longest of overlapping labels once.
         let distinct = labels.filter { label in !labels.contains { $0 != label && $0.contains(label) } }
-        if distinct.count >= 2 || (distinct.count == 1 && compact.count <= 8 && !compact.contains("年")) { return true }
+        // One label alone: only the bar's buttons (打印, 关闭 …), never words such as 时间 that content uses.
+        if distinct.count >= 2 || (compact.count <= 8 && buttons.contains { compact.contains($0) }) { return true }
         if footerMarks.contains(where: compact.contains), compact.count <= 120 { return true }
         return false
     }

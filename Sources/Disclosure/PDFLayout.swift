@@ -128,6 +128,8 @@ enum PDFLayout {
             // when a gapped line follows closely.
             while next < lines.count, lines[next].top - lines[next - 1].bottom <= 2 * h {
                 if isGapped(lines[next], h: h) { end = next; next += 1; continue }
+                // A caption (`表四：`, `项目支出表`, `金额单位：万元`) starts the next table.
+                if TableLayout.isCaptionLike(joined(lines[next].words, h: h)) { break }
                 var ahead = next + 1
                 var found = false
                 while ahead < lines.count, ahead <= next + 3, lines[ahead].top - lines[ahead - 1].bottom <= 2 * h {
@@ -150,9 +152,13 @@ enum PDFLayout {
             }
             if range.count >= 2 {
                 var columns = self.columns(Array(lines[range]), h: h)
-                // A table at the top of a page that fits the columns of the table ending the page
-                // before goes on with them (a column empty on this page would otherwise vanish).
-                if let carried, range.lowerBound == 0, lines[range].allSatisfy({ fits($0, columns: carried, h: h) }) {
+                // A table at the top of a page whose columns each lie within one column of the
+                // table ending the page before goes on with that table's columns (a column empty
+                // on this page would otherwise vanish).
+                if let carried, range.lowerBound == 0, columns.allSatisfy({ own in
+                    carried.filter { min($0.upperBound, own.upperBound) - max($0.lowerBound, own.lowerBound) > 0 }.count == 1
+                        && carried.contains { $0.lowerBound - 0.5 * h <= own.lowerBound && own.upperBound <= $0.upperBound + 0.5 * h }
+                }) {
                     columns = carried
                 }
                 regions.append(Region(lines: range, columns: columns))
@@ -165,10 +171,11 @@ enum PDFLayout {
     /// Whether a line next to a table (above it: `above` is the table's first line) is one of its rows.
     private static func belongs(_ line: Line, above first: Line?, columns: [ClosedRange<Double>], h: Double) -> Bool {
         if let first, first.top - line.bottom > 1.2 * h { return false }
-        let text = joined(line.words, h: h)
-        if TableLayout.isCaptionLike(text) || text.containsText("。") { return false }
+        if TableLayout.isCaptionLike(joined(line.words, h: h)) { return false }
         guard let left = columns.first?.lowerBound, let right = columns.last?.upperBound else { return false }
-        return line.x0 >= left - h && line.x1 <= right + h && fits(line, columns: columns, h: h)
+        // Text wrapped in a cell stays in its column; a line of prose runs across the table.
+        return line.x0 >= left - h && line.x1 <= right + h && line.x1 - line.x0 <= 0.5 * (right - left)
+            && fits(line, columns: columns, h: h)
     }
 
     /// No word of the line lies across the gap between two columns.
@@ -178,18 +185,19 @@ enum PDFLayout {
         }
     }
 
-    /// Column ranges: the x ranges covered by the words of data lines (holding a digit), plus
-    /// header words standing alone over ground no data covers (columns empty on this page).
+    /// Column ranges: the x ranges covered by the words of the body (from the first line with a
+    /// figure or code on), plus header words standing alone over ground no body word covers
+    /// (columns empty on this page). Header labels over several columns do not join them.
     static func columns(_ lines: [Line], h: Double) -> [ClosedRange<Double>] {
         let hasDigit: (Line) -> Bool = { line in line.words.contains { $0.text.contains { $0.isASCII && $0.isNumber } } }
-        let data = lines.filter(hasDigit)
-        let base = data.count >= 2 ? data : lines
-        let others = data.count >= 2 ? lines.filter { !hasDigit($0) } : []
+        let firstData = lines.firstIndex(where: hasDigit) ?? 0
+        let base = lines[firstData...]
+        let header = lines[..<firstData]
         var covered = merged(base.flatMap { $0.words.map { $0.x0...$0.x1 } }, within: 0.1 * h)
         var islands: [ClosedRange<Double>] = []
-        for word in others.flatMap(\.words) {
-            let overlapsData = covered.contains { min($0.upperBound, word.x1) - max($0.lowerBound, word.x0) > 0 }
-            if !overlapsData { islands.append(word.x0...word.x1) }
+        for word in header.flatMap(\.words) {
+            let overlapsBody = covered.contains { min($0.upperBound, word.x1) - max($0.lowerBound, word.x0) > 0 }
+            if !overlapsBody { islands.append(word.x0...word.x1) }
         }
         covered = merged(covered + merged(islands, within: 0.1 * h), within: 0.1 * h)
         return covered
@@ -247,20 +255,31 @@ enum PDFLayout {
         }
         var rows: [[[String]]] = []
         var last: Placed?
+        var rowBottom = -Double.infinity
         for line in placed {
             let used = line.texts.indices.filter { !line.texts[$0].isEmpty }
-            if let previous = last, line.top - previous.bottom < 0.45 * h {
+            // Lines that overlap are one row whose cells are centred at different heights; rows
+            // never overlap, their cells' padding keeps them apart.
+            if last != nil, line.top < rowBottom - 0.1 * h {
+                for column in used { rows[rows.count - 1][column].append(line.texts[column]) }
+                rowBottom = max(rowBottom, line.bottom)
+                last = line
+                continue
+            }
+            if let previous = last, line.top - previous.bottom < 0.3 * h {
                 let filled = Set(previous.texts.indices.filter { fills(previous, $0) })
                 let previousUsed = Set(previous.texts.indices.filter { !previous.texts[$0].isEmpty })
                 let fragment = !previousUsed.isEmpty && previousUsed.isSubset(of: filled)
                 if used.contains(where: filled.contains),
                    used.allSatisfy({ filled.contains($0) || (!previousUsed.contains($0) && fragment) }) {
                     for column in used { rows[rows.count - 1][column].append(line.texts[column]) }
+                    rowBottom = max(rowBottom, line.bottom)
                     last = line
                     continue
                 }
             }
             rows.append(line.texts.map { $0.isEmpty ? [] : [$0] })
+            rowBottom = line.bottom
             last = line
         }
         return rows.map { row in row.map { Wrapped.join($0) } }

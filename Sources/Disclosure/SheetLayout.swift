@@ -30,7 +30,7 @@ enum SheetLayout {
             guard let firstRow = rows.first else { continue }
             let firstColumn = rows.compactMap { cells[$0]!.keys.min() }.min() ?? 0
             let width = (rows.compactMap { cells[$0]!.keys.max() }.max() ?? 0) - firstColumn + 1
-            let tableRows = rows.filter { cells[$0]!.values.filter { !$0.trimmingSpaces.isEmpty }.count >= 2 }
+            let tableRows = Set(rows.filter { cells[$0]!.values.filter { !$0.trimmingSpaces.isEmpty }.count >= 2 })
             out.addBreak()
             // The sheet's name titles it when its first row does not.
             let firstTexts = cells[firstRow]!.values.map(\.trimmingSpaces)
@@ -38,13 +38,29 @@ enum SheetLayout {
                 out.add(sheet.name)
             }
             var previous: Int?
+            // Rows from a row of two or more cells to the last such row with no empty row between.
+            var inTable = Set<Int>()
+            var runStart: Int?
+            var lastMulti: Int?
+            for (position, row) in rows.enumerated() {
+                if position > 0, row > rows[position - 1] + 1 { runStart = nil; lastMulti = nil }
+                guard tableRows.contains(row) else { continue }
+                if let start = lastMulti ?? runStart { inTable.formUnion(start...row) }
+                runStart = runStart ?? row
+                lastMulti = row
+            }
             for row in rows {
                 if let previous, row > previous + 1 { out.addBreak() }
                 previous = row
                 let values = cells[row]!
-                let inside = tableRows.first.map { row > $0 } == true && tableRows.last.map { row < $0 } == true
                 let lone = values.values.filter { !$0.trimmingSpaces.isEmpty }
-                if lone.count < 2, !(inside && !TableLayout.isCaptionLike(lone.first ?? "")) {
+                // A lone cell between rows of a table is one of its rows (a wrapped label, a row
+                // without figures); anywhere else, or when it reads as a caption, a heading or a
+                // sentence, it is a line of text, so that two tables stay apart.
+                let text = lone.first ?? ""
+                let inside = inTable.contains(row) && !TableLayout.isCaptionLike(text) && !text.containsText("。")
+                    && !text.hasSuffix("：") && !(values[firstColumn] != nil && Heading.level(of: text) != nil)
+                if lone.count < 2, !inside {
                     out.add(ExtractedText.cellText(lone.first ?? ""))
                     continue
                 }

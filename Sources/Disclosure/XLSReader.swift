@@ -16,7 +16,11 @@ def number(value, fmt):
     code = fmt.lower() if fmt else ""
     if "%" in code and '"%' not in code:
         return plain(value * 100) + "%"
-    return plain(value)
+    pattern = "".join(ch for ch in code.split(";")[0] if ch in "0#,.")
+    if "0" not in pattern:
+        return plain(value)
+    decimals = sum(1 for ch in pattern.split(".", 1)[1] if ch in "0#") if "." in pattern else 0
+    return ("{:,.%df}" if "," in pattern else "{:.%df}").replace("%d", str(decimals)).format(value)
 def plain(value):
     text = "%.15g" % value
     if "e" in text:

@@ -175,7 +175,29 @@ struct CellStyles {
         if (14...22).contains(id) || (45...47).contains(id) || Self.isDateFormat(code) {
             return Self.date(number) ?? Self.plain(number)
         }
-        return Self.plain(number)
+        let builtIn = [1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00"]
+        return Self.formatted(number, code: builtIn[id] ?? code) ?? Self.plain(number)
+    }
+
+    /// A number as a `0.00` / `#,##0.000000` format prints it (decimals, thousands commas);
+    /// nil for the general format and formats this does not render.
+    static func formatted(_ number: Double, code: String) -> String? {
+        let section = code.split(separator: ";").first.map(String.init) ?? ""
+        let pattern = section.filter { "0#,.".contains($0) }
+        guard pattern.contains("0") else { return nil }
+        let decimals = pattern.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first.map { $0.filter { $0 == "0" || $0 == "#" }.count } ?? 0
+        var text = String(format: "%.\(decimals)f", abs(number))
+        if pattern.contains(",") {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            var whole = String(parts[0])
+            var grouped = ""
+            while whole.count > 3 {
+                grouped = "," + whole.suffix(3) + grouped
+                whole = String(whole.dropLast(3))
+            }
+            text = whole + grouped + (parts.count > 1 ? "." + parts[1] : "")
+        }
+        return (number < 0 ? "-" : "") + text
     }
 
     /// Up to 15 significant digits, never an exponent.

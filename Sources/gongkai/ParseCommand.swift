@@ -21,6 +21,9 @@ struct ParseCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per record, with its document's fields.")
     var json = false
 
+    @Flag(help: "Print the text extracted from each file, numbered as records' line numbers count it (PDF pages in brackets).")
+    var text = false
+
     @Argument(help: "Disclosure files.")
     var files: [String]
 
@@ -31,6 +34,15 @@ struct ParseCommand: ParsableCommand {
         var failed = false
         for file in files {
             do {
+                if text {
+                    let name = file.split(separator: "/").last.map(String.init) ?? file
+                    let extracted = try parser.extractedText(bytes: try DisclosureParser.readFile(atPath: file), fileName: name)
+                    for (index, line) in extracted.lines.enumerated() {
+                        let page = index < extracted.pages.count ? " [p\(extracted.pages[index])]" : ""
+                        print("\(index + 1)\(page)\t\(line.replacingOccurrences(of: "\t", with: " | "))")
+                    }
+                    continue
+                }
                 let document = try parser.parseFile(atPath: file)
                 for warning in document.warnings {
                     FileHandle.standardError.write(Data("gongkai parse: \(file): warning: \(warning)\n".utf8))
