@@ -67,7 +67,10 @@ let package = Package(
         ),
 
         .testTarget(name: "XapianTests", dependencies: ["Xapian"]),
-        .testTarget(name: "DisclosureTests", dependencies: ["Disclosure"]),
+        .testTarget(
+            name: "DisclosureTests",
+            dependencies: ["Disclosure", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
         .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian"]),
         // Runs the real `gongkai` binary, so it depends on it to have it built.

@@ -155,17 +155,31 @@ enum PDFLayout {
                 // A table at the top of a page whose columns each lie within one column of the
                 // table ending the page before goes on with that table's columns (a column empty
                 // on this page would otherwise vanish).
-                if let carried, range.lowerBound == 0, columns.allSatisfy({ own in
-                    carried.filter { min($0.upperBound, own.upperBound) - max($0.lowerBound, own.lowerBound) > 0 }.count == 1
-                        && carried.contains { $0.lowerBound - 0.5 * h <= own.lowerBound && own.upperBound <= $0.upperBound + 0.5 * h }
-                }) {
-                    columns = carried
+                if let carried, range.lowerBound == 0, let continued = continuing(carried, with: columns) {
+                    columns = continued
                 }
                 regions.append(Region(lines: range, columns: columns))
             }
             index = range.upperBound
         }
         return regions
+    }
+
+    /// The columns of a table continued from the page before, when each of this page's columns
+    /// overlaps exactly one of them and no two fall in the same: those columns, widened to what
+    /// this page's text covers. Nil when the columns do not match (another table).
+    private static func continuing(_ carried: [ClosedRange<Double>], with own: [ClosedRange<Double>]) -> [ClosedRange<Double>]? {
+        func overlaps(_ a: ClosedRange<Double>, _ b: ClosedRange<Double>) -> Bool { min(a.upperBound, b.upperBound) > max(a.lowerBound, b.lowerBound) }
+        var widened = carried
+        var taken = Set<Int>()
+        for column in own {
+            let matches = carried.indices.filter { overlaps(carried[$0], column) }
+            guard matches.count == 1, taken.insert(matches[0]).inserted else { return nil }
+            widened[matches[0]] = min(widened[matches[0]].lowerBound, column.lowerBound)...max(widened[matches[0]].upperBound, column.upperBound)
+        }
+        // Widening must not make two columns touch.
+        guard zip(widened, widened.dropFirst()).allSatisfy({ $0.upperBound < $1.lowerBound }) else { return nil }
+        return widened
     }
 
     /// Whether a line next to a table (above it: `above` is the table's first line) is one of its rows.
