@@ -122,14 +122,21 @@ enum PDFLayout {
         var index = 0
         while index < lines.count {
             guard isGapped(lines[index], h: h) else { index += 1; continue }
+            let floor = regions.last?.lines.upperBound ?? 0
             var end = index
             var next = index + 1
-            // Lines without wide gaps (wrapped cells, rows with one figure) inside a table are kept
-            // when a gapped line follows closely.
+            // A table goes on over lines without wide gaps (a cell's wrapped text, a row with one
+            // figure) that lie within its columns close below, or that a gapped line follows closely.
             while next < lines.count, lines[next].top - lines[next - 1].bottom <= 2 * h {
                 if isGapped(lines[next], h: h) { end = next; next += 1; continue }
                 // A caption (`表四：`, `项目支出表`, `金额单位：万元`) starts the next table.
                 if TableLayout.isCaptionLike(joined(lines[next].words, h: h)) { break }
+                if lines[next].top - lines[next - 1].bottom < 0.6 * h,
+                   belongs(lines[next], above: nil, columns: columns(Array(lines[index...end]), h: h), h: h) {
+                    end = next
+                    next += 1
+                    continue
+                }
                 var ahead = next + 1
                 var found = false
                 while ahead < lines.count, ahead <= next + 3, lines[ahead].top - lines[ahead - 1].bottom <= 2 * h {
@@ -139,25 +146,20 @@ enum PDFLayout {
                 guard found else { break }
                 next += 1
             }
-            let floor = regions.last?.lines.upperBound ?? 0
             var range = index..<(end + 1)
-            let core = self.columns(Array(lines[range]), h: h)
+            var core = self.columns(Array(lines[range]), h: h)
+            // The first table of a page may go on with the table that ended the page before: then
+            // it has that table's columns (a column empty on this page would otherwise vanish), and
+            // the lines above it that lie in those columns are the rest of its cells.
+            let continued = regions.isEmpty ? carried.flatMap { continuing($0, with: core) } : nil
+            if let continued { core = continued }
             // Header rows above and a wrapped last row below without wide gaps belong to the table too.
             while range.lowerBound > floor, belongs(lines[range.lowerBound - 1], above: lines[range.lowerBound], columns: core, h: h) {
                 range = (range.lowerBound - 1)..<range.upperBound
             }
-            while range.upperBound < lines.count, belongs(lines[range.upperBound], above: nil, columns: core, h: h),
-                  lines[range.upperBound].top - lines[range.upperBound - 1].bottom < 0.6 * h {
-                range = range.lowerBound..<(range.upperBound + 1)
-            }
-            if range.count >= 2 {
+            if range.count >= 2 || continued != nil {
                 var columns = self.columns(Array(lines[range]), h: h)
-                // A table at the top of a page whose columns each lie within one column of the
-                // table ending the page before goes on with that table's columns (a column empty
-                // on this page would otherwise vanish).
-                if let carried, range.lowerBound == 0, let continued = continuing(carried, with: columns) {
-                    columns = continued
-                }
+                if continued != nil, let widened = continuing(continued!, with: columns) { columns = widened }
                 regions.append(Region(lines: range, columns: columns))
             }
             index = range.upperBound
