@@ -93,12 +93,17 @@ enum PDFLayout {
         }
     }
 
-    /// The words of a line as text: a space where the PDF leaves one.
+    /// The words of a line as text: a space where the PDF leaves one, except between two Chinese
+    /// characters (letter-spaced headings such as `目 录`, PDFs that place every character apart).
     static func joined(_ words: [PDFWord], h: Double) -> String {
         var out = ""
         var last: PDFWord?
         for word in words {
-            if let last, word.x0 - last.x1 > 0.15 * h { out += " " }
+            if let last, word.x0 - last.x1 > 0.15 * h,
+               !(out.unicodeScalars.last.map(AdministrativeName.isHan) == true
+                   && word.text.unicodeScalars.first.map(AdministrativeName.isHan) == true) {
+                out += " "
+            }
             out += word.text
             last = word
         }

@@ -55,7 +55,12 @@ public enum TextDecoding {
         if bytes.starts(with: [0xFF, 0xFE]) { return try converted(bytes.dropFirst(2), from: "UTF-16LE") }
         if bytes.starts(with: [0xFE, 0xFF]) { return try converted(bytes.dropFirst(2), from: "UTF-16BE") }
         if let declared, let encoding = canonicalEncoding(declared) {
-            return encoding == "UTF-8" ? utf8Leniently(bytes[...]) : try converted(bytes[...], from: encoding)
+            let decoded = encoding == "UTF-8" ? utf8Leniently(bytes[...]) : try converted(bytes[...], from: encoding)
+            // A page saved in another encoding than it declares: what the bytes are wins.
+            if !decoded.warnings.isEmpty, let guessed = try? decodeReportingRepairs(bytes), guessed.warnings.isEmpty {
+                return guessed
+            }
+            return decoded
         }
         if let zero = bytes.firstIndex(of: 0) {
             guard let encoding = utf16WithoutBOM(bytes) else {

@@ -130,6 +130,25 @@ struct RecordSummary: Equatable, CustomStringConvertible {
         #expect(fromGBK.warnings.isEmpty)
     }
 
+    /// Header cells spanning rows and columns are laid out on the table's grid, each at its first
+    /// column; a page that declares UTF-8 but was saved as GBK is read as GBK.
+    @Test func htmlSpansAreLaidOutOnTheGrid() throws {
+        let page = """
+            <html><head><meta charset="utf-8"><title>北京市西城区财政局2023年部门预算_北京市西城区人民政府</title></head><body>
+            <p>当前位置：首页 &gt; 政务公开</p><h2>表三：部门支出总体情况表</h2><p>金额单位：万元</p>
+            <table><tr><th rowspan="2">科目编码</th><th rowspan="2">科目名称</th><th colspan="2">本年拨款</th><th rowspan="2">合计</th></tr>
+            <tr><th>基本支出</th><th>项目支出</th></tr>
+            <tr><td>2010301</td><td>行政<br>运行</td><td>1,000.00</td><td>&nbsp;</td><td>1,000.00</td></tr></table>
+            <p>日期：2023-02-10&nbsp;&nbsp;来源：区财政局</p></body></html>
+            """
+        let gbk = try TextDecoding.convert(Array(page.utf8), from: "UTF-8", to: "GB18030")
+        let text = try DisclosureParser().extractedText(bytes: gbk, fileName: "page.html").lines.filter { !$0.isEmpty }
+        #expect(text == ["北京市西城区财政局2023年部门预算", "表三：部门支出总体情况表", "金额单位：万元",
+                         "科目编码\t科目名称\t本年拨款\t\t合计", "\t\t基本支出\t项目支出\t", "2010301\t行政运行\t1,000.00\t\t1,000.00"])
+        let info = try DisclosureParser().parse(bytes: gbk, fileName: "page.html").info
+        #expect(info.department == "北京市西城区财政局")
+    }
+
     /// Inline strings, a merged title, numbers with percent and thousands formats, a hidden sheet.
     @Test func xlsxInlineStringsMergedCellsAndNumberFormats() throws {
         let sheet = """
