@@ -267,6 +267,10 @@ enum PDFLayout {
         let limits = columns.indices.map { index in
             (index + 1 < columns.count ? columns[index + 1].lowerBound - gap : columns[index].upperBound) - 1.1 * h
         }
+        func isFigure(_ text: String) -> Bool {
+            let compact = text.compacted
+            return Cell.number(compact) != nil || Cell.indicatorOperator(compact) != nil
+        }
         func fills(_ line: Placed, _ column: Int) -> Bool {
             guard let end = line.ends[column] else { return false }
             let text = line.texts[column].compacted
@@ -291,8 +295,12 @@ enum PDFLayout {
                 let filled = Set(previous.texts.indices.filter { fills(previous, $0) })
                 let previousUsed = Set(previous.texts.indices.filter { !previous.texts[$0].isEmpty })
                 let fragment = !previousUsed.isEmpty && previousUsed.isSubset(of: filled)
-                if used.contains(where: filled.contains),
-                   used.allSatisfy({ filled.contains($0) || (!previousUsed.contains($0) && fragment) }) {
+                // A top-aligned row whose wrapped cells go on below: the line has text only in
+                // columns that have text above, and none where the line above has a figure
+                // (figures never wrap).
+                let continues = !used.isEmpty && used.allSatisfy { previousUsed.contains($0) && !isFigure(previous.texts[$0]) }
+                if continues || (used.contains(where: filled.contains)
+                    && used.allSatisfy({ filled.contains($0) || (!previousUsed.contains($0) && fragment) })) {
                     for column in used { rows[rows.count - 1][column].append(line.texts[column]) }
                     rowBottom = max(rowBottom, line.bottom)
                     last = line

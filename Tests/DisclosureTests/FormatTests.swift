@@ -60,15 +60,19 @@ struct RecordSummary: Equatable, CustomStringConvertible {
         #expect(found.indicators == expected.indicators)
     }
 
-    /// Budget tables rebuilt from the PDF's word boxes give the text file's line items; records
-    /// name the page they start on.
+    /// Budget tables rebuilt from the PDF's word boxes give the text file's line items, and
+    /// performance tables the indicators of these projects ("" for department-wide ones); records
+    /// name the page they start on. (Projects whose cells run over a whole page do not yet.)
     @Test(arguments: [
         ("001_1a6cbd115fe7ae86", ["部门支出总体情况表", "项目支出表", "一般公共预算支出情况表", "一般公共预算基本支出情况表",
-                                  "部门收支总体情况表（支出）", "一般公共预算“三公”经费支出情况表"]),
+                                  "部门收支总体情况表（支出）", "一般公共预算“三公”经费支出情况表"],
+         ["", "西城区政府会议室系统设备保障服务", "800兆无线电运维费"]),
         ("002_e3bab72684dbaaaa", ["支出预算总表", "一般公共预算财政拨款支出表", "一般公共预算财政拨款基本支出表",
-                                  "政府购买服务预算财政拨款明细表", "财政拨款收支预算总表（支出）", "收支总表（支出）"]),
+                                  "政府购买服务预算财政拨款明细表", "财政拨款收支预算总表（支出）", "收支总表（支出）"],
+         ["", "区政府信息公开专项法律服务", "政务服务运转保障经费", "日常法律顾问经费", "政务服务大厅咨询引导服务",
+          "朝阳区政务服务管理局监控系统维保服务", "朝阳区政务服务管理局等保定级备案以及等级测评服务"]),
     ])
-    func pdfBudgetTablesGiveTheTextFilesLineItems(stem: String, tables: [String]) throws {
+    func pdfTablesGiveTheTextFilesRecords(stem: String, tables: [String], projects: [String]) throws {
         let text = try Corpus.parse(stem + ".txt")
         let pdf = try Fixtures.parse(stem + ".pdf")
         #expect(pdf.format == .pdf)
@@ -76,6 +80,11 @@ struct RecordSummary: Equatable, CustomStringConvertible {
         let expected = RecordSummary(text, tables: Set(tables))
         #expect(expected.lineItems.count > 50)
         #expect(RecordSummary(pdf, tables: Set(tables)).lineItems == expected.lineItems)
+        func indicators(_ document: ParsedDocument) -> [String] {
+            RecordSummary(document).indicators.filter { projects.contains(String($0.split(separator: "|", omittingEmptySubsequences: false)[6])) }
+        }
+        #expect(indicators(text).count > 30)
+        #expect(indicators(pdf) == indicators(text))
         #expect(pdf.records.allSatisfy { ($0.page ?? 0) >= 1 })
         #expect(text.records.allSatisfy { $0.page == nil })
     }
