@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/drmohundro/SWXMLHash", from: "8.1.1"),
     ],
     targets: [
         // Layer 1: the Xapian shim. C++ with an extern "C" API; no exception crosses it.
@@ -22,8 +24,15 @@ let package = Package(
         // Swift ownership wrappers over the shim: classes that free their handles and throw.
         .target(name: "Xapian", dependencies: ["CXapian"]),
 
-        // Layer 2: reading disclosures into records. Pure Swift, knows nothing of Xapian.
-        .target(name: "Disclosure"),
+        // Layer 2: reading disclosures into records. Pure Swift, knows nothing of Xapian. XLSX is
+        // a ZIP of XML parts; PDF and XLS are read through Debian's poppler-utils and catdoc.
+        .target(
+            name: "Disclosure",
+            dependencies: [
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "SWXMLHash", package: "SWXMLHash"),
+            ]
+        ),
 
         // Layer 3: Chinese normalisation, segmentation and term generation.
         .target(name: "ChineseAnalysis"),
@@ -61,7 +70,10 @@ let package = Package(
         ),
 
         .testTarget(name: "XapianTests", dependencies: ["Xapian"]),
-        .testTarget(name: "DisclosureTests", dependencies: ["Disclosure"]),
+        .testTarget(
+            name: "DisclosureTests",
+            dependencies: ["Disclosure", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
         .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian"]),
         // Runs the real `gongkai` binary, so it depends on it to have it built.

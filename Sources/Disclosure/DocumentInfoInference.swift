@@ -1,18 +1,13 @@
 import Foundation
 
-/// Infers district, year, kind and department from a document's text.
+/// Infers district, year, kind, department, level and city from a document's text.
 public enum DocumentInfoInference {
     /// Beijing's 16 districts.
-    public static let districts = [
-        "东城区", "西城区", "朝阳区", "丰台区", "石景山区", "海淀区", "门头沟区", "房山区",
-        "通州区", "顺义区", "昌平区", "大兴区", "怀柔区", "平谷区", "密云区", "延庆区",
-    ]
+    public static let districts = BeijingDistricts.all.map(\.name)
 
     /// Accepts `西城区`, `西城` and returns the full name, or nil for anything else.
     public static func canonicalDistrict(_ name: String) -> String? {
-        let trimmed = name.trimmingSpaces
-        if districts.contains(trimmed) { return trimmed }
-        return districts.first { $0.dropLast() == Substring(trimmed) }
+        BeijingDistricts.named(name)?.name
     }
 
     static func infer(lines: [String]) -> DocumentInfo {
@@ -21,42 +16,119 @@ public enum DocumentInfoInference {
         var yearVotes: [Int: Int] = [:]
         var budgetVotes = 0
         var finalVotes = 0
-        var departmentVotes: [String: Int] = [:]
+        var departments = Votes()
+        var places = Votes()
+        var nonEmpty = 0
+        var afterContents = 0  // lines still to read after a 目录 line
+        var namedByTitle = false
 
         for (index, raw) in lines.enumerated() {
             let line = SourceLines.mayChangeWhenCleanedAgain(raw) ? SourceLines.clean(raw) : raw
             if line.isEmpty { continue }
+            nonEmpty += 1
             // Headings near the top speak for the whole document; later mentions count less.
             let weight = index < 80 ? 3 : 1
             let mentions = plainMentions(in: line) ?? Mentions(
-                districts: districts.filter { line.containsText($0) }, final: line.containsText("决算"),
-                budget: line.containsText("预算") && !line.containsText("年初预算"))
+                districts: districts.filter { line.containsText($0) }, division: line.containsText("市") || line.containsText("县"),
+                final: line.containsText("决算"), budget: line.containsText("预算") && !line.containsText("年初预算"))
             for district in mentions.districts {
                 districtVotes[district, default: 0] += weight
             }
-            if let department = departmentName(in: line) {
-                departmentVotes[department, default: 0] += weight
+            // A name needs a city (市), a county (县) or one of Beijing's districts before its organ.
+            // Once the title or an opening sentence has named the publisher, later mentions (weight 1
+            // each) no longer count: a table listing other bodies must not outvote the title.
+            if mentions.division || !mentions.districts.isEmpty, index < 80 || !namedByTitle {
+                for name in names(in: line) {
+                    let vote = nameWeight(name, titleZone: nonEmpty <= 15, afterContents: afterContents > 0, early: index < 80)
+                    if name.department != nil { departments.add(name, vote) } else { places.add(name, vote) }
+                    if name.department != nil && vote >= 6 { namedByTitle = true }
+                }
             }
             for year in yearsBeforeNianDu(in: line) {
                 yearVotes[year, default: 0] += weight
             }
             if mentions.final { finalVotes += weight }
             if mentions.budget { budgetVotes += weight }
+            if afterContents > 0 { afterContents -= 1 }
+            if line.utf8.count <= 72, line.containsText("目录") || line.containsText("目 录") { afterContents = 6 }
         }
-        info.district = districtVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
         info.year = yearVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key
         if finalVotes + budgetVotes > 0 {
             info.kind = finalVotes * 2 >= budgetVotes ? .final : .budget
         }
-        info.department = departmentVotes.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
-        if info.district == nil, let department = info.department {
-            info.district = districts.first { department.containsText($0) }
+        // A department named with its city (and district) places the document; one named after a
+        // bare Beijing district (`西城区政务服务管理局`) counts only when no full name is found.
+        if let department = departments.best(bare: false) ?? departments.best(bare: true) {
+            info.department = department.bareDistrict ? BeijingDistricts.city + department.department! : department.department
+            info.city = department.city
+            info.district = department.district
+        } else if let district = districtVotes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key {
+            info.district = district
+            info.city = BeijingDistricts.city
+        } else if let place = places.best(bare: false) {
+            info.city = place.city
+            info.district = place.district
         }
+        info.level = info.district != nil ? .district : info.city != nil ? .municipal : nil
         return info
+    }
+
+    /// The names of a line; of a table row, only of its cells that may hold one (most cells are
+    /// figures and codes), none counted as at the start of a line.
+    private static func names(in line: String) -> [AdministrativeName] {
+        guard line.containsTab else { return AdministrativeName.names(in: line) }
+        return line.pieces(separatedBy: UInt8(ascii: "\t")).flatMap { piece -> [AdministrativeName] in
+            guard piece.containsText("市") || piece.containsText("县") || piece.containsText("区") else { return [] }
+            return AdministrativeName.names(in: String(piece)).map { name in
+                var name = name
+                name.atLineStart = false
+                return name
+            }
+        }
+    }
+
+    /// How much a name's place in the document says about who published it: the title lines, the
+    /// first lines after 目录 and a sentence `XX是…的工作部门` name the publisher; other mentions
+    /// (a table cell, a sentence about another body) count little.
+    private static func nameWeight(_ name: AdministrativeName, titleZone: Bool, afterContents: Bool, early: Bool) -> Int {
+        if name.atLineStart && titleZone { return 10 }
+        if name.atLineStart && ["是", "（以下简称", "(以下简称", "为区政府", "为市政府", "作为"].contains(where: name.following.hasPrefix) {
+            return 8
+        }
+        if name.atLineStart && afterContents { return 6 }
+        return early ? 2 : 1
+    }
+
+    /// Votes for names; ties go to the name seen first.
+    private struct Votes {
+        var scores: [String: Int] = [:]
+        var names: [(key: String, name: AdministrativeName)] = []
+
+        mutating func add(_ name: AdministrativeName, _ vote: Int) {
+            let key = (name.bareDistrict ? "bare:" : "") + (name.department ?? ((name.city ?? "") + (name.district ?? "")))
+            if scores[key] == nil { names.append((key, name)) }
+            scores[key, default: 0] += vote
+        }
+
+        func best(bare: Bool) -> AdministrativeName? {
+            var winner: (score: Int, name: AdministrativeName)?
+            for (key, name) in names where name.bareDistrict == bare {
+                let score = scores[key]!
+                if winner == nil || score > winner!.score { winner = (score, name) }
+            }
+            return winner?.name
+        }
+    }
+
+    /// The department a line names (the first name with an organ's suffix), for tests.
+    static func departmentName(in line: String) -> String? {
+        AdministrativeName.names(in: line).first { $0.department != nil }?.department
     }
 
     private struct Mentions {
         var districts: [String]
+        /// Whether the line holds 市 or 县, so that it may name a city's or county's organ.
+        var division: Bool
         var final: Bool
         var budget: Bool
     }
@@ -66,69 +138,14 @@ public enum DocumentInfoInference {
     private static func plainMentions(in line: String) -> Mentions? {
         let mentions = line.utf8.withContiguousStorageIfAvailable { bytes -> Mentions? in
             guard PlainText.isPlain(bytes) else { return nil }
+            let district = PlainText.contains("区", in: bytes)
             return Mentions(
-                districts: PlainText.contains("区", in: bytes) ? districts.filter { PlainText.contains($0, in: bytes) } : [],
+                districts: district ? districts.filter { PlainText.contains($0, in: bytes) } : [],
+                division: PlainText.contains("市", in: bytes) || PlainText.contains("县", in: bytes),
                 final: PlainText.contains("决算", in: bytes),
                 budget: PlainText.contains("预算", in: bytes) && !PlainText.contains("年初预算", in: bytes))
         }
         return mentions ?? nil
-    }
-
-    /// `北京市西城区人民政府办公室` from a line that names it at its start.
-    static func departmentName(in line: String) -> String? {
-        guard let start = line.rangeOfText("北京市") else { return nil }
-        var run = plainNameRun(line[start.lowerBound...])
-        if case .notPlain = run { run = nameRun(line[start.lowerBound...]) }
-        guard case .name(var name) = run else { return nil }
-        guard cityDistricts.contains(where: { name.hasPrefix($0) }) else { return nil }
-        for suffix in ["部门预算", "部门决算", "预算", "决算", "年度", "年"] {
-            if let r = name.rangeOfText(suffix) { name = String(name[..<r.lowerBound]) }
-        }
-        guard name.count > 6, !cityDistricts.contains(name) else { return nil }
-        return name
-    }
-
-    /// `北京市东城区` …
-    private static let cityDistricts = districts.map { "北京市" + $0 }
-
-    private enum NameRun {
-        case name(String)
-        case tooLong
-        case notPlain
-    }
-
-    private static let nameStops: [Character] = Array("0123456789，。：:（(、“\"")
-
-    /// The Characters up to whitespace, a digit or punctuation; too long past 30.
-    private static func nameRun(_ text: Substring) -> NameRun {
-        var name = ""
-        var count = 0  // name.count, without counting again for every Character
-        for ch in text {
-            if ch.isWhitespace || nameStops.contains(ch) { break }
-            name.append(ch)
-            count += 1
-            if count > 30 { return .tooLong }
-        }
-        return .name(name)
-    }
-
-    /// `nameRun` on the scalars of plain text, which are its Characters.
-    private static func plainNameRun(_ text: Substring) -> NameRun {
-        let stops = nameStops.map { $0.unicodeScalars.first!.value }
-        let run = text.utf8.withContiguousStorageIfAvailable { bytes -> NameRun in
-            guard PlainText.isPlain(bytes) else { return .notPlain }
-            var end = 0
-            var count = 0
-            while end < bytes.count {
-                let (value, length) = PlainText.scalar(at: end, in: bytes)
-                if PlainText.isWhitespace(plain: value) || stops.contains(value) { break }
-                end += length
-                count += 1
-                if count > 30 { return .tooLong }
-            }
-            return .name(String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self))
-        }
-        return run ?? .notPlain
     }
 
     /// Years written as `2023年` or `2023 年` (four digits from 2000 to 2099).

@@ -150,7 +150,7 @@ struct PerformanceTableReader {
                 draft.addText(cell)
             } else if Self.isCategory(raw) {
                 draft.addText(compact, to: "category")
-            } else if figures.isEmpty, !compact.hasAtMost(6), compact.hasAtMost(12), compact.allSatisfy(\.isNumber) {
+            } else if figures.isEmpty, [8, 11, 12].contains(compact.count), compact.allSatisfy(\.isNumber) {  // a landline or mobile number
                 draft.addText(compact, to: "phone")
             } else if Cell.number(raw) != nil {
                 figures.append(raw)

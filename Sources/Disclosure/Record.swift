@@ -7,38 +7,38 @@ public enum DocumentKind: String, Sendable, Codable, CaseIterable {
     case final
 }
 
-/// The level of government a document belongs to.
-public enum DocumentLevel: String, Sendable, Codable, CaseIterable {
-    /// A city's own bureaus (北京市统计局).
+/// Which tier of government published a document.
+public enum AdministrativeLevel: String, Sendable, Codable, CaseIterable {
+    /// A city's own departments (北京市统计局, 杭州市财政局).
     case municipal
-    /// A district's departments (北京市西城区人民政府办公室).
+    /// A district's or county's departments (北京市西城区人民政府办公室, 杭州市钱塘区…).
     case district
 }
 
 /// What a document is about, inferred from its content.
 public struct DocumentInfo: Sendable, Codable, Equatable {
-    /// Full district name, e.g. `西城区`.
+    /// Full district name, e.g. `西城区`, `钱塘区`; nil for a municipal document.
     public var district: String?
-    /// The city, e.g. `北京市`, when the document names it.
-    public var city: String?
-    /// Municipal or district level.
-    public var level: DocumentLevel?
     public var year: Int?
     public var kind: DocumentKind?
     /// The publishing department, e.g. `北京市西城区人民政府办公室`.
     public var department: String?
     /// The document's own title line when it has one.
     public var title: String?
+    public var level: AdministrativeLevel?
+    /// The city the district or department belongs to, e.g. `北京市`, `杭州市`.
+    public var city: String?
 
     public init(district: String? = nil, year: Int? = nil, kind: DocumentKind? = nil,
-                department: String? = nil, title: String? = nil, city: String? = nil, level: DocumentLevel? = nil) {
+                department: String? = nil, title: String? = nil, level: AdministrativeLevel? = nil,
+                city: String? = nil) {
         self.district = district
-        self.city = city
-        self.level = level
         self.year = year
         self.kind = kind
         self.department = department
         self.title = title
+        self.level = level
+        self.city = city
     }
 }
 
@@ -130,10 +130,11 @@ public struct Record: Sendable, Codable, Equatable {
     public var section: [String]
     /// Title of the table the record came from, when it came from one.
     public var table: String?
-    /// 1-based line numbers in the source file.
+    /// 1-based line numbers in the source file; for PDF, HTML and spreadsheets, in the text
+    /// Gongkai extracted from it (one line per text line or table row).
     public var firstLine: Int
     public var lastLine: Int
-    /// 1-based page of the first line, for paged sources (PDF).
+    /// The PDF page of the first line; nil for formats without pages.
     public var page: Int?
     public var codes: [ClassificationCode]
     public var amounts: [Amount]
@@ -146,7 +147,7 @@ public struct Record: Sendable, Codable, Equatable {
     public init(type: RecordType, title: String, text: String, section: [String] = [], table: String? = nil,
                 firstLine: Int, lastLine: Int, codes: [ClassificationCode] = [], amounts: [Amount] = [],
                 projectName: String? = nil, projectCode: String? = nil, indicator: Indicator? = nil,
-                fields: [String: String] = [:]) {
+                fields: [String: String] = [:], page: Int? = nil) {
         self.type = type
         self.title = title
         self.text = text
@@ -160,6 +161,7 @@ public struct Record: Sendable, Codable, Equatable {
         self.projectCode = projectCode
         self.indicator = indicator
         self.fields = fields
+        self.page = page
     }
 
     /// The figure used to filter and sort by amount: a project's whole budget (项目总额, else its
@@ -180,6 +182,8 @@ public struct Record: Sendable, Codable, Equatable {
 /// A whole disclosure after parsing.
 public struct ParsedDocument: Sendable, Codable, Equatable {
     public var fileName: String
+    /// What the file was read as.
+    public var format: DocumentFormat
     public var info: DocumentInfo
     public var records: [Record]
     /// Total checks of the tables that state a total.
@@ -190,9 +194,10 @@ public struct ParsedDocument: Sendable, Codable, Equatable {
     /// (`201` → `一般公共服务支出`, `2010301` → `行政运行`).
     public var codeNames: [String: String]
 
-    public init(fileName: String, info: DocumentInfo, records: [Record], totalChecks: [TotalCheck] = [],
-                warnings: [String] = [], codeNames: [String: String] = [:]) {
+    public init(fileName: String, format: DocumentFormat = .text, info: DocumentInfo, records: [Record],
+                totalChecks: [TotalCheck] = [], warnings: [String] = [], codeNames: [String: String] = [:]) {
         self.fileName = fileName
+        self.format = format
         self.info = info
         self.records = records
         self.totalChecks = totalChecks

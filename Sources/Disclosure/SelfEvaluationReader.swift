@@ -3,8 +3,16 @@
 struct SelfEvaluationReader {
     let context: TableContext
 
-    static func isSelfEvaluation(_ rows: [TableRow]) -> Bool {
-        rows.prefix(3).contains { $0.nonEmptyCells.first?.compacted == "项目名称" }
+    /// A form that opens with a `项目名称 | name` row. Laid out as tab rows (HTML, spreadsheets,
+    /// PDF), it must also name its 主管部门, 项目负责人 or 项目资金 below, unlike a table with a
+    /// 项目名称 column.
+    static func isSelfEvaluation(_ rows: [TableRow], oneCellPerLine: Bool = true) -> Bool {
+        guard rows.prefix(3).contains(where: { $0.nonEmptyCells.first?.compacted == "项目名称" && (oneCellPerLine || $0.nonEmptyCells.count <= 3) })
+        else { return false }
+        if oneCellPerLine { return true }
+        return rows.prefix(8).contains { row in
+            ["主管部门", "项目负责人", "项目资金"].contains { row.nonEmptyCells.first?.compacted.hasPrefix($0) == true }
+        }
     }
 
     private static let fieldKeys = ["主管部门": "department", "实施单位": "implementer", "项目负责人": "responsible",

@@ -40,6 +40,17 @@ struct SourceLines {
         return String(trimmed)
     }
 
+    /// `clean` for a line a format reader made: its tags and markdown-like markers are text (`<5%`,
+    /// `- 3 -`), so only blanks are trimmed.
+    static func cleanExtracted(_ line: String) -> String {
+        if line.containsTab {
+            var out = line
+            while let last = out.last, last == " " { out.removeLast() }
+            return out
+        }
+        return String(line.trimmingWhitespace)
+    }
+
     private static func withoutTags(_ line: String) -> String {
         var out = ""
         var tag = ""

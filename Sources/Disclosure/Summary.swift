@@ -2,7 +2,7 @@ extension ParsedDocument {
     /// A readable account of the parse: the document, its record counts, then per table the
     /// line items and indicators read and whether its stated totals agree.
     public var summary: String {
-        var out = ["\(fileName): \(info.summary)"]
+        var out = ["\(fileName)\(format == .text ? "" : " (\(format.displayName))"): \(info.summary)"]
         let counts = RecordType.allCases.map { type in "\(records.filter { $0.type == type }.count) \(type.rawValue)" }
         out.append("  records: " + counts.joined(separator: ", "))
         var tables: [String] = []
@@ -44,7 +44,8 @@ extension ParsedDocument {
 
 extension DocumentInfo {
     var summary: String {
-        [district, year.map(String.init), kind?.rawValue, department].compactMap { $0 }.joined(separator: " ")
+        let place = level == .municipal ? city.map { "\($0) (municipal)" } : district.map { city.map { "\($0)\(district!)" } ?? $0 }
+        return [place, year.map(String.init), kind?.rawValue, department].compactMap { $0 }.joined(separator: " ")
     }
 }
 

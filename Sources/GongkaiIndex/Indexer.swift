@@ -646,7 +646,8 @@ enum SourceFiles {
         -> (document: ParsedDocument, entry: FileEntry)
     {
         let name = (path as NSString).lastPathComponent
-        let document = parser.parse(text: try TextDecoding.decode(bytes), fileName: name)
+        // Text, HTML, PDF, XLSX or XLS: the parser tells them apart by content.
+        let document = try parser.parse(bytes: bytes, fileName: name)
         return (document, FileEntry(path: path, name: name, hash: hash, size: bytes.count, records: document.records.count))
     }
 

@@ -67,6 +67,9 @@ public enum Schema {
         IndexField(.level, prefix: "XL", filter: .level,
                    facets: [FacetSpec("level", slot: 10, rendering: .text) { $0.info.level?.rawValue }],
                    terms: { $0.info.level.map { [$0.rawValue] } ?? [] }),
+        IndexField(.city, prefix: "XA", filter: .exactValue,
+                   facets: [FacetSpec("city", slot: 12, rendering: .text) { $0.info.city }],
+                   terms: { $0.info.city.map { [$0] } ?? [] }),
     ]
 
     /// The field called `name`.
@@ -139,7 +142,7 @@ public enum Schema {
 
 /// The names of the fields a query can filter on, as typed in `field:value` and as keys of `filters`.
 public enum FieldName: String, Sendable, CaseIterable {
-    case district, year, kind, type, department, project, code, amount, unit, level
+    case district, year, kind, type, department, project, code, amount, unit, level, city
 
     public static func named(_ name: String) throws -> FieldName {
         guard let field = FieldName(rawValue: name.lowercased()) else {

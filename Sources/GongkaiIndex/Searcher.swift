@@ -182,7 +182,7 @@ func facetValues(_ request: FacetRequest, counts: [(value: String, count: Int, s
 func documentInfo(facetValue: (String) -> String?) -> DocumentInfo {
     DocumentInfo(district: facetValue("district"), year: facetValue("year").flatMap { Int($0) },
                  kind: facetValue("kind").flatMap(DocumentKind.init(rawValue:)), department: facetValue("department"),
-                 level: facetValue("level").flatMap(DocumentLevel.init(rawValue:)))
+                 level: facetValue("level").flatMap(AdministrativeLevel.init(rawValue:)), city: facetValue("city"))
 }
 
 /// A search answered by Xapian's matcher: over remote shards, and for indexes without a side
@@ -196,7 +196,7 @@ struct XapianSearch {
     let timeLimit: Double
 
     /// Slots returned with each hit: the document's fields and the record type.
-    static let hitFacets = ["district", "year", "kind", "department", "level", "type"]
+    static let hitFacets = ["district", "year", "kind", "department", "level", "city", "type"]
 
     func run() throws -> SearchResponse {
         var builder = XapianQueryBuilder(termsStartingWith: source.terms(startingWith:))

@@ -15,23 +15,20 @@ public enum ShardKey: String, Sendable, CaseIterable {
     /// that a shard's name also serves as a systemd instance name and in a URL.
     func shard(for info: DocumentInfo) -> String {
         switch self {
-        case .district: return info.district.map(Self.shardName(forDistrict:)) ?? Self.fallbackShard
+        case .district:
+            // Another city's district may share a Beijing district's name (长春市朝阳区): it gets
+            // a name of its own.
+            let beijing = info.city == nil || info.city == BeijingDistricts.city
+            return info.district.map { Self.shardName(forDistrict: beijing ? $0 : info.city! + $0) } ?? Self.fallbackShard
         case .year: return info.year.map(String.init) ?? Self.fallbackShard
         }
     }
 
     static func shardName(forDistrict district: String) -> String {
         // A district missing from the table still gets a stable ASCII name.
-        pinyin[district] ?? "x" + district.utf8.map { String($0, radix: 16) }.joined()
+        BeijingDistricts.all.first { $0.name == district }?.pinyin
+            ?? "x" + district.utf8.map { String($0, radix: 16) }.joined()
     }
-
-    /// `DocumentInfoInference.districts` in pinyin.
-    static let pinyin = [
-        "东城区": "dongcheng", "西城区": "xicheng", "朝阳区": "chaoyang", "丰台区": "fengtai",
-        "石景山区": "shijingshan", "海淀区": "haidian", "门头沟区": "mentougou", "房山区": "fangshan",
-        "通州区": "tongzhou", "顺义区": "shunyi", "昌平区": "changping", "大兴区": "daxing",
-        "怀柔区": "huairou", "平谷区": "pinggu", "密云区": "miyun", "延庆区": "yanqing",
-    ]
 }
 
 /// The files of a sharded index under its `--db` folder:

@@ -20,6 +20,7 @@ enum ResponseJSON {
         add("kind", info.kind.map { .string($0.rawValue) })
         add("department", info.department.map(JSONValue.string))
         add("level", info.level.map { .string($0.rawValue) })
+        add("city", info.city.map(JSONValue.string))
         var source: [(String, JSONValue)] = [("file", .string(hit.fileName)), ("line", .int(record.firstLine)),
                                              ("last_line", .int(record.lastLine))]
         if let page = record.page { source.append(("page", .int(page))) }

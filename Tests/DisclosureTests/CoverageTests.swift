@@ -35,7 +35,8 @@ import Testing
         ]
         for (file, district, year, kind, department) in expected {
             let info = try Corpus.parse(file).info
-            #expect(info == DocumentInfo(district: district, year: year, kind: kind, department: department))
+            #expect(info == DocumentInfo(district: district, year: year, kind: kind, department: department, level: .district,
+                                         city: "北京市"))
         }
     }
 

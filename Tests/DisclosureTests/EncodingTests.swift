@@ -49,7 +49,9 @@ import Testing
 
     @Test func binaryIsRefused() {
         let bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x00, 0x0D, 0x0A, 0x1A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x01]
-        #expect(throws: DisclosureError.notText("contains NUL bytes")) { try TextDecoding.decode(bytes) }
+        #expect(throws: DisclosureError.notText("contains NUL bytes (first at byte offset 4): binary data")) {
+            try TextDecoding.decode(bytes)
+        }
     }
 
     @Test func splitNumbersAreRepaired() {

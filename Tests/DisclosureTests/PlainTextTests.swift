@@ -181,31 +181,6 @@ import Testing
         }
     }
 
-    @Test func departmentNamesAgreeWithCharacterLevel() {
-        func reference(_ line: String) -> String? {
-            let districts = DocumentInfoInference.districts
-            guard let start = line.range(of: "北京市") else { return nil }
-            var name = ""
-            for ch in line[start.lowerBound...] {
-                if ch.isWhitespace || "0123456789，。：:（(、“\"".contains(ch) { break }
-                name.append(ch)
-                if name.count > 30 { return nil }
-            }
-            guard districts.contains(where: { name.hasPrefix("北京市" + $0) }) else { return nil }
-            for suffix in ["部门预算", "部门决算", "预算", "决算", "年度", "年"] {
-                if let r = name.range(of: suffix) { name = String(name[..<r.lowerBound]) }
-            }
-            guard name.count > 6, districts.allSatisfy({ "北京市" + $0 != name }) else { return nil }
-            return name
-        }
-        let lines = Self.samples + ["北京市西城区政务服务管理局2022年部门预算", "关于北京市朝阳区 人民政府", "北京市西城区",
-                                    "北京市西城区人民政府办公室\u{301}（", "北京市丰台区" + String(repeating: "很", count: 30),
-                                    "北京市\u{F967}城区办公室", "北京市海淀区“数据”局"]
-        for line in lines {
-            #expect(DocumentInfoInference.departmentName(in: line) == reference(line), "\(line.debugDescription)")
-        }
-    }
-
     @Test func suffixesCountsAndDistinctTextsAgreeWithCharacterLevel() {
         let samples = Self.samples + ["合计", "本年合计", "合\u{301}计", "合计\u{301}", "总计 ", "“（一）数量指标”", "①②③"]
         for text in samples {

@@ -113,7 +113,7 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
         try Data([0x89, 0x50, 0x4E, 0x47, 0x00, 0x00, 0x1A, 0x0A]).write(to: URL(fileURLWithPath: binary))
         let summary = try index(scratch)
         #expect(summary.failed.map(\.path) == [binary])
-        #expect(summary.failed.first?.reason.contains("not a text file") == true)
+        #expect(summary.failed.first?.reason.contains("unsupported format: a PNG image") == true)
         #expect(summary.added.count == 4)
     }
 
