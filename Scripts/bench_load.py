@@ -94,12 +94,12 @@ def wait_for_first_answer(path, process, started, timeout=60.0):
 def client_process(path, lines, first, duration, max_requests, go, results):
     """One client: connect, wait for the common start, then send/read until the deadline.
     Reports (mix index, latency ms) pairs, the error count and a few error descriptions."""
-    latencies, errors, samples = [], 0, []
+    latencies, errors, timeouts, samples = [], 0, 0, []
     try:
         client = LineClient(path)
     except OSError as e:
         go.wait()
-        results.put((latencies, 1, [f"connect: {e}"]))
+        results.put((latencies, 1, [f"connect: {e}"], 0))
         return
     go.wait()
     deadline = time.monotonic() + duration
@@ -119,12 +119,14 @@ def client_process(path, lines, first, duration, max_requests, go, results):
         failure = failure or answer_error(reply)
         if failure:
             errors += 1
+            if '"code": "timeout"' in failure:
+                timeouts += 1
             if len(samples) < MAX_ERROR_SAMPLES:
                 samples.append(f"request {line[:120].decode('utf-8', 'replace').strip()} -> {failure}")
             if not reply:
                 break  # the connection is gone; counting more of the same would only hide it
     client.close()
-    results.put((latencies, errors, samples))
+    results.put((latencies, errors, samples, timeouts))
 
 
 def run_load(path, clients, duration=10.0, max_requests=None, mix=QUERY_MIX):
@@ -160,6 +162,7 @@ def run_load(path, clients, duration=10.0, max_requests=None, mix=QUERY_MIX):
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": latencies[-1] if latencies else None,
         "errors": sum(result[1] for result in collected),
+        "timeouts": sum(result[3] for result in collected),
         "error_samples": [s for result in collected for s in result[2]][:MAX_ERROR_SAMPLES],
         # Which requests of the mix are slow: the p50 of each, in mix order.
         "per_query_p50_ms": [percentile(values, 0.50) for values in by_query],

@@ -34,3 +34,31 @@ QUERY_MIX = [
     {"op": "search", "q": "政务服务", "filters": {"type": ["passage"]}, "limit": 20},
     {"op": "search", "q": "预算 department:教育委员会", "facets": ["department", "year"]},
 ]
+
+# The side-by-side comparison (issue 15): project names a researcher follows, half of them in
+# one district, answered fresh by Gongkai (result cache off), the naive reference and tantivy
+# with the same load client. Project names come from the generator's fragments
+# (Scripts/generate-corpus), so every one has matches.
+PROJECT_NAMES = [
+    "视频会议系统运行维护项目", "政务服务大厅运维服务", "区政府网站建设项目", "网络安全服务项目",
+    "一网通办运维费", "监控系统设备购置", "政府信息公开专栏内容检查及维护费", "电子政务内网机房运行维护项目",
+    "微信公众号运维服务", "政务服务中心咨询引导服务", "数字政务一体化平台系统升级改造项目", "800兆无线电运维费",
+]
+
+
+def _project_mix(facets):
+    mix = []
+    for i, name in enumerate(PROJECT_NAMES):
+        request = {"op": "search", "q": name, "limit": 10}
+        if i % 2:
+            request["filters"] = {"district": ["西城区"]}
+        if facets:
+            request["facets"] = ["district", "year"]
+        mix.append(request)
+    return mix
+
+
+SIDE_BY_SIDE_MIXES = {
+    "top 10": _project_mix(facets=False),
+    "top 10 + district, year facets": _project_mix(facets=True),
+}
