@@ -67,7 +67,8 @@ struct ServeCommand: ParsableCommand {
         configuration.socketMode = UInt32(socketMode, radix: 8)!
         configuration.idleTimeout = idleTimeout
         do {
-            let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: workers,
+            let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault(), vocabulary: try FiscalVocabulary.loadDefault()),
+                                            workers: workers,
                                             requestTimeout: .milliseconds(Int64(requestTimeout * 1000)),
                                             cacheEntries: cacheEntries, logger: logger)
             try Daemon(configuration: configuration, service: service, logger: logger).run()

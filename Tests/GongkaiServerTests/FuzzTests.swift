@@ -34,7 +34,7 @@ extension DaemonTests {
             let databasePath = TestPaths.temporaryDirectory() + "/db"
             try TemplateIndex.copy(to: databasePath)
             defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: databasePath).deletingLastPathComponent().path) }
-            let service = try SearchService(databasePath: databasePath, analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: 1,
+            let service = try SearchService(databasePath: databasePath, analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault(), vocabulary: try FiscalVocabulary.loadDefault()), workers: 1,
                                             logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
             var random = SplitMix64(seed: 2024)
             var decoded = 0, refused = 0, parsedQueries = 0, served = 0

@@ -15,7 +15,7 @@ struct SideSearch {
     let deadline: ContinuousClock.Instant?
 
     /// One match, where it is and what orders it.
-    private struct Candidate {
+    struct Candidate {
         var side: Int
         var docid: UInt32
         var weight: Double
@@ -23,12 +23,29 @@ struct SideSearch {
         var key: Int64?
     }
 
-    func run() throws -> SearchResponse {
+    /// Ranking statistics over every side, so that shards rank as one index.
+    private var rankingStatistics: RankingStatistics {
         let records = sides.reduce(0) { $0 + $1.recordCount }
         let length = sides.reduce(0) { $0 + $1.totalLength }
-        let statistics = RankingStatistics(
+        return RankingStatistics(
             records: records, averageLength: records > 0 ? max(1, Double(length) / Double(records)) : 1,
             documentFrequency: { term in sides.reduce(0) { $0 + $1.documentFrequency(term) } })
+    }
+
+    /// Every match in the request's order, without reading documents: exports read them a page at
+    /// a time with `hit(_:)`.
+    func orderedMatches() throws -> [Candidate] {
+        let statistics = rankingStatistics
+        let weighted = request.sort == .relevance
+        let matches = try sides.map {
+            try SideMatcher(index: $0, statistics: statistics, deadline: deadline).run(compiled.query, weighted: weighted)
+        }
+        return try topCandidates(matches, count: matches.reduce(0) { $0 + $1.docids.count })
+    }
+
+    func run() throws -> SearchResponse {
+        let records = sides.reduce(0) { $0 + $1.recordCount }
+        let statistics = rankingStatistics
         let weighted = request.sort == .relevance && request.limit > 0
         let matchesEverything = compiled.query == .all
         var matches: [SideMatcher.Matches] = []
@@ -180,7 +197,7 @@ struct SideSearch {
         return heap.sorted()
     }
 
-    private func hit(_ candidate: Candidate) throws -> SearchHit {
+    func hit(_ candidate: Candidate) throws -> SearchHit {
         let side = sides[candidate.side]
         guard let (s, index) = locate(candidate.docid, in: side) else {
             throw StoredRecord.DecodeError(description: "not in the side store")
