@@ -140,19 +140,38 @@ final class ConnectionHandler: ChannelDuplexHandler {
             handler.inFlight?.answered = true
             handler.write(service.timeoutLine(ticket: ticket), context: context)
         }
-        workers.runIfActive(eventLoop: context.eventLoop) { service.respond(to: bytes, ticket: ticket) }
+        workers.runIfActive(eventLoop: context.eventLoop) { service.reply(to: bytes, ticket: ticket) }
             .whenComplete { result in
                 timer.cancel()
                 let (handler, context) = loopBound.value
                 guard handler.inFlight?.number == number else { return }
                 if handler.inFlight?.answered == false {
                     switch result {
-                    case .success(let line): handler.write(line, context: context)
+                    case .success(.line(let line)): handler.write(line, context: context)
+                    case .success(.stream(let stream)):
+                        handler.inFlight?.answered = true
+                        return handler.stream(stream, number: number, context: context)
                     case .failure:
                         handler.write(service.errorLine(ProtocolError("unavailable", "the daemon is shutting down"), ticket: ticket),
                                       context: context)
                     }
                 }
+                handler.inFlight = nil
+                handler.processNext(context: context)
+            }
+    }
+
+    /// Runs a many-line answer (an export) on the pool, writing its lines as they come; it has no
+    /// time budget (it lasts as long as the client reads), and the connection's next request
+    /// waits for its end. See `LineStream`.
+    private func stream(_ stream: LineStream, number: Int, context: ChannelHandlerContext) {
+        let sink = ChannelLineSink(channel: context.channel)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        workers.runIfActive(eventLoop: context.eventLoop) { stream.produce(sink) }
+            .whenComplete { _ in
+                let (handler, context) = loopBound.value
+                handler.lastWrite = sink.lastWrite ?? handler.lastWrite
+                guard handler.inFlight?.number == number else { return }
                 handler.inFlight = nil
                 handler.processNext(context: context)
             }
