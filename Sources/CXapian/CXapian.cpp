@@ -390,7 +390,9 @@ char *gk_database_expand(gk_database *db, const uint32_t *relevant, size_t count
                 Xapian::RSet rset;
                 for (size_t i = 0; i < count; ++i) rset.add_document(relevant[i]);
                 Xapian::Enquire enquire(db->db);
-                Xapian::ESet eset = enquire.get_eset(max_terms, rset, &decider);
+                // Exact term frequencies: over shards Xapian otherwise estimates them from the
+                // shard each term list came from, and shards would expand unlike one index.
+                Xapian::ESet eset = enquire.get_eset(max_terms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
                 std::string out;
                 char weight[32];
                 for (auto it = eset.begin(); it != eset.end(); ++it) {

@@ -346,11 +346,17 @@ final class ProjectNameIndex: @unchecked Sendable {
         self.exact = exact
     }
 
-    /// Names equal to `normalized` once normalised, else containing it.
+    /// Names equal to `normalized` once normalised, else (at most `maximumContaining`, the
+    /// shortest: the closest) containing it.
     func names(matching normalized: String) -> [String] {
         if let names = exact[normalized] { return names }
-        return all.filter { $0.normalized.contains(normalized) }.map(\.name)
+        let containing = all.filter { $0.normalized.contains(normalized) }
+        return containing.sorted { ($0.normalized.count, $0.name) < ($1.normalized.count, $1.name) }
+            .prefix(Self.maximumContaining).map(\.name)
     }
+
+    /// A word many names contain (`经费`) names no project; beyond this many, the closest are taken.
+    static let maximumContaining = 200
 
     // `latest` is guarded by `lock`; one daemon serves one revision at a time.
     private static let lock = NSLock()

@@ -35,10 +35,14 @@ extension Searcher {
                                          catalog: catalog, warnings: &warnings)
             excluded = .term(keyTerm)
         }
-        // Words of where the project is (its department, district, classification names) would
-        // find its neighbours, not its likes.
-        let place = (relevant.flatMap { [$0.hit.info.department, $0.hit.info.district] + $0.hit.record.codes.map(\.name) }
-            .compactMap { $0 } + catalog.districts).distinctInOrder
+        // Words of where and by whom the project is run (its department, unit, district, people,
+        // classification names) would find its neighbours, not its likes; the indicator tables'
+        // own headings (产出指标, 数量指标, 正向指标) are in every project's indicators.
+        let place = (relevant.flatMap { match in
+            let indicator = match.hit.record.indicator
+            return [match.hit.info.department, match.hit.info.district, indicator?.level1, indicator?.level2, indicator?.direction]
+                + match.hit.record.codes.map(\.name) + Self.placeFields.map { match.hit.record.fields[$0] }
+        }.compactMap { $0 } + catalog.districts).distinctInOrder
         let terms = try source.combined.expand(relevant: relevant.map(\.docid), maxTerms: Self.expansionTerms) { term in
             Self.isWordTerm(term) && !place.contains { $0.contains(term) }
         }
@@ -57,6 +61,9 @@ extension Searcher {
         return SimilarProjects(source: hit, terms: terms, similar: Array(similar.prefix(limit)),
                                revision: catalog.revision, warnings: warnings + response.warnings)
     }
+
+    /// Fields of a project record that say where and by whom it is run (`ProjectDraft`'s keys).
+    static let placeFields = ["unit", "department", "implementer", "responsible", "phone"]
 
     /// Relevant documents at most: every year's project record and indicators of one project.
     static let maximumRelevant = 500

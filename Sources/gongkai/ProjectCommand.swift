@@ -90,37 +90,6 @@ struct SimilarCommand: ParsableCommand {
     }
 }
 
-/// One request to the daemon for a command: the parsed answer, nil when `json` printed it as it
-/// is; exits 2 when no daemon answers and 1 for an error answer.
-enum DaemonRequest {
-    static func send(_ request: JSONValue, socket: String, command: String, json: Bool) throws -> JSONValue? {
-        let line: String
-        do {
-            line = try SocketClient(socketPath: socket).request(request.serialized())
-        } catch {
-            printError("gongkai \(command): \(error)")
-            throw ExitCode(2)
-        }
-        guard let response = try? JSONValue.parse(Array(line.utf8)) else {
-            printError("gongkai \(command): the daemon answered something that is not JSON")
-            throw ExitCode(2)
-        }
-        if json {
-            print(line)
-            if response["ok"] != .bool(true) { throw ExitCode(1) }
-            return nil
-        }
-        if response["ok"] != .bool(true) {
-            printError("gongkai \(command): \(response["error"]?["message"]?.stringValue ?? line)")
-            throw ExitCode(1)
-        }
-        if case .array(let warnings)? = response["warnings"] {
-            for warning in warnings { printError("gongkai \(command): warning: \(warning.stringValue ?? "")") }
-        }
-        return response
-    }
-}
-
 /// A timeline answer as a table.
 struct TimelineFormatter {
     let response: JSONValue

@@ -84,30 +84,7 @@ struct SearchCommand: ParsableCommand {
             ("limit", .int(limit)),
         ]
         if sum { members.append(("sum", .string("amount"))) }
-        let request = JSONValue.object(members)
-        let line: String
-        do {
-            line = try SocketClient(socketPath: socket).request(request.serialized())
-        } catch {
-            printError("gongkai search: \(error)")
-            throw ExitCode(2)
-        }
-        if json {
-            print(line)
-            return
-        }
-        guard let response = try? JSONValue.parse(Array(line.utf8)) else {
-            printError("gongkai search: the daemon answered something that is not JSON")
-            throw ExitCode(2)
-        }
-        if response["ok"] != .bool(true) {
-            printError("gongkai search: \(response["error"]?["message"]?.stringValue ?? line)")
-            throw ExitCode(1)
-        }
-        // A partial answer says so, apart from the results.
-        if case .array(let warnings)? = response["warnings"] {
-            for warning in warnings { printError("gongkai search: warning: \(warning.stringValue ?? "")") }
-        }
+        guard let response = try DaemonRequest.send(.object(members), socket: socket, command: "search", json: json) else { return }
         print(ResultFormatter(response: response, highlight: isatty(STDOUT_FILENO) != 0).text)
     }
 }

@@ -183,6 +183,53 @@ extension DaemonTests {
     }
 }
 
+/// Over remote shards (Xapian's matcher, no side store) the same timelines, vocabulary
+/// expansions, similar projects and exports.
+extension ShardedServingTests {
+    @Test func projectsVocabularyAndExportsWorkOverRemoteShards() throws {
+        let sharded = TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: sharded) }
+        let indexed = try runGongkai(["index", "--db", sharded, "--shard-by", "district", TestPaths.corpus])
+        try #require(indexed.status == 0, "\(indexed.stderr)")
+        let shards = try #require(try ShardLayout(root: sharded).read()?.shards).map { sharded + "/shards/" + $0 }
+        let server = try ShardServer(databases: [shards[0]])
+        let others = try ShardServer(databases: Array(shards.dropFirst()))
+        defer { server.stop(); others.stop() }
+        let single = try DaemonProcess()
+        defer { single.stop() }
+        let remote = try DaemonProcess(arguments: ["--shard", server.address, "--shard", others.address])
+        defer { remote.stop() }
+
+        for query in [#"{"op":"search","q":"三公经费","limit":1000,"explain":true}"#, #"{"op":"search","q":"行政运行","limit":1000,"explain":true}"#] {
+            let expected = try single.request(query), actual = try remote.request(query)
+            #expect(actual["total"] != nil && actual["total"] == expected["total"], "\(query)")
+            #expect(actual["explain"]?["expansions"] == expected["explain"]?["expansions"] && actual["explain"]?["expansions"] != nil)
+            #expect(actual["explain"]?["engine"] == .string("xapian"))
+        }
+        for query in [#"{"op":"project","code":"11010222T000000417336"}"#, #"{"op":"project","name":"政管局党费返还留成党建经费"}"#] {
+            let expected = try single.request(query), actual = try remote.request(query)
+            #expect(actual["ok"] == .bool(true) && actual["project"] == expected["project"], "\(query)")
+            #expect(actual["timeline"] == expected["timeline"], "\(query)")
+        }
+        let similar = try remote.request(#"{"op":"similar","id":"001_1a6cbd115fe7ae86.txt:309"}"#)
+        guard case .array(let hits)? = similar["similar"] else { Issue.record("\(similar.serialized())"); return }
+        #expect(!hits.isEmpty && hits.allSatisfy { $0["project_key"] != .string("code:11010222T000000417336") })
+        let local = try single.request(#"{"op":"similar","id":"001_1a6cbd115fe7ae86.txt:309"}"#)
+        #expect(similar["terms"] == local["terms"], "\(similar["terms"]?.serialized() ?? "") vs \(local["terms"]?.serialized() ?? "")")
+
+        let client = try remote.client()
+        try client.send(line: #"{"op":"export","q":"type:project"}"#)
+        var rows = 0
+        while true {
+            let line = try JSONValue.parse(Array(try client.readLine().utf8))
+            if line["row"] != nil { rows += 1; continue }
+            #expect(line["ok"] == .bool(true) && line["rows"] == .int(rows) && line["total"] == .int(rows))
+            break
+        }
+        #expect(rows == 51)
+    }
+}
+
 /// The export's producer, in process: it stops at the first line the client cannot take.
 @Suite struct ExportStreamTests {
     /// A client that takes `capacity` lines, then is gone.
