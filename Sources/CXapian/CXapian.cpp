@@ -4,6 +4,7 @@
 
 #include <xapian.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -112,6 +113,19 @@ char *listing(gk_error **error, size_t *length, Lister &&lister) {
     });
     return out;
 }
+
+// An ExpandDecider that asks the caller's filter.
+class FilterDecider : public Xapian::ExpandDecider {
+  public:
+    FilterDecider(gk_term_filter filter, void *context) : filter_(filter), context_(context) {}
+    bool operator()(const std::string &term) const override {
+        return filter_ == nullptr || filter_(term.data(), term.size(), context_) != 0;
+    }
+
+  private:
+    gk_term_filter filter_;
+    void *context_;
+};
 
 }  // namespace
 
@@ -364,6 +378,37 @@ char *gk_database_all_terms(gk_database *db, const char *prefix, size_t *length,
 
 char *gk_database_metadata_keys(gk_database *db, const char *prefix, size_t *length, gk_error **error) {
     return listing(error, length, [&] { return metadata_keys(db->db, prefix); });
+}
+
+char *gk_database_expand(gk_database *db, const uint32_t *relevant, size_t count, uint32_t max_terms,
+                         gk_term_filter filter, void *context, size_t *length, gk_error **error) {
+    return listing(error, length, [&] {
+        FilterDecider decider(filter, context);
+        // A writer may commit meanwhile; reopening reads the newest revision.
+        for (int attempt = 0;; ++attempt) {
+            try {
+                Xapian::RSet rset;
+                for (size_t i = 0; i < count; ++i) rset.add_document(relevant[i]);
+                Xapian::Enquire enquire(db->db);
+                // Exact term frequencies: over shards Xapian otherwise estimates them from the
+                // shard each term list came from, and shards would expand unlike one index.
+                Xapian::ESet eset = enquire.get_eset(max_terms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
+                std::string out;
+                char weight[32];
+                for (auto it = eset.begin(); it != eset.end(); ++it) {
+                    std::snprintf(weight, sizeof weight, "%.17g", it.get_weight());
+                    out += *it;
+                    out += '\t';
+                    out += weight;
+                    out += '\n';
+                }
+                return out;
+            } catch (const Xapian::DatabaseModifiedError &) {
+                if (attempt >= 4) throw;
+                db->db.reopen();
+            }
+        }
+    });
 }
 
 // --- queries -----------------------------------------------------------------------------

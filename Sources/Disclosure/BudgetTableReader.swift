@@ -83,11 +83,11 @@ struct BudgetTableReader {
             }
             let record = lineItem(entry.row)
             output.noteCodes(record.codes)
-            if let name = record.projectName {
-                output.projects.add(ProjectDraft(name: name, source: record))
-            }
             items.append((record, entry.row))
             output.records.append(record)
+            if let name = record.projectName {
+                output.projects.add(ProjectDraft(name: name, row: output.records.count - 1, source: record))
+            }
         }
         checkTotals(logical.map { entry in
             (entry.row, entry.kind == .total ? nil : items.first { $0.row.lines == entry.row.lines }?.record)

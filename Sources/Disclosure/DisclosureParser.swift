@@ -97,9 +97,14 @@ public struct DisclosureParser: Sendable {
             index += 1
         }
         narrative.finish(into: &output)
-        let projects = output.projects.records(linkingIndicatorsIn: &output.records)
+        let projects = output.projects.records(linkingRecordsIn: &output.records)
         for project in projects { output.noteCodes(project.codes) }
-        return ParsedDocument(fileName: fileName, info: info, records: output.records + projects,
+        var records = output.records + projects
+        for index in records.indices where records[index].projectName != nil || records[index].projectCode != nil {
+            records[index].projectKey = ProjectKey.of(code: records[index].projectCode, name: records[index].projectName,
+                                                      department: info.department, district: info.district)
+        }
+        return ParsedDocument(fileName: fileName, info: info, records: records,
                               totalChecks: output.checks, codeNames: output.codeNames)
     }
 

@@ -15,6 +15,8 @@ struct ProjectDraft {
     var lines: ClosedRange<Int>
     /// Indices into the document's records of the indicators that belong to the project.
     var indicators: [Int] = []
+    /// Indices into the document's records of the table rows that name the project.
+    var rows: [Int] = []
 
     init(name: String?, code: String? = nil, table: String, section: [String], lines: ClosedRange<Int>) {
         self.name = name
@@ -24,10 +26,11 @@ struct ProjectDraft {
         self.lines = lines
     }
 
-    /// A project named by a budget-table row (项目支出表, 政府购买服务表).
-    init(name: String, source: Record) {
+    /// A project named by a budget-table row (项目支出表, 政府购买服务表), the document's record `row`.
+    init(name: String, row: Int, source: Record) {
         self.init(name: name, table: source.table ?? "", section: source.section,
                   lines: source.firstLine...source.lastLine)
+        rows = [row]
         codes = source.codes
         amounts = source.amounts
         texts = [source.text]
@@ -67,8 +70,9 @@ struct ProjectRegistry {
     /// One record per project. Drafts are the same project when their codes agree, their names
     /// agree once spaces are gone, or the names are close (and closer still when the totals match):
     /// tables of one document spell a name slightly differently (一窗式 / 窗口式, 业务咨询 / 业咨询).
-    /// Indicators get the merged project's name and code.
-    func records(linkingIndicatorsIn records: inout [Record]) -> [Record] {
+    /// Indicators and the table rows that name a project get the merged project's name and code,
+    /// so that they carry its identity (`ProjectKey`) too.
+    func records(linkingRecordsIn records: inout [Record]) -> [Record] {
         var merged: [ProjectDraft] = []
         var aliases: [[String]] = []
         for draft in drafts where draft.name != nil {
@@ -81,9 +85,9 @@ struct ProjectRegistry {
             }
         }
         return merged.enumerated().map { index, project in
-            for indicator in project.indicators {
-                records[indicator].projectName = project.name
-                records[indicator].projectCode = project.code
+            for linked in project.indicators + project.rows {
+                records[linked].projectName = project.name
+                records[linked].projectCode = project.code
             }
             var fields = project.fields
             fields["tables"] = ([project.table] + project.otherTables).distinct.joined(separator: "；")
@@ -151,6 +155,7 @@ extension ProjectDraft {
         for amount in other.amounts where !amounts.contains(where: { $0.label == amount.label }) { amounts.append(amount) }
         texts += other.texts
         indicators += other.indicators
+        rows += other.rows
         extend(to: other.lines)
     }
 }

@@ -140,6 +140,8 @@ public struct Record: Sendable, Codable, Equatable {
     public var amounts: [Amount]
     public var projectName: String?
     public var projectCode: String?
+    /// The project's identity across documents, for every record of a project (see `ProjectKey`).
+    public var projectKey: ProjectKey?
     public var indicator: Indicator?
     /// Further named fields of the record (category, responsible person, goal, score …).
     public var fields: [String: String]

@@ -19,9 +19,16 @@ public final class Catalog: Sendable {
     /// Per part of the index (one database, or each shard), its side store; nil when a part has
     /// none (a remote shard, or an index written without one), and Xapian's matcher answers.
     let sides: SideSet?
+    /// What query words also search for: the fiscal vocabulary and this revision's code names.
+    let expansion: QueryExpansion
+    /// The fiscal vocabulary versions the parts were indexed with (`Schema.Metadata.fiscalVocabulary`).
+    public let indexedVocabularyVersions: [String]
+    /// The version of the fiscal vocabulary queries are expanded with.
+    public var vocabularyVersion: String { expansion.vocabulary.version }
 
     init(revision: UInt64, documentCount: Int, recordCount: Int, codeNames: [String: String], departments: [String],
-         projectNames: [String], districts: [String], analyzer: Analyzer, sides: SideSet?) {
+         projectNames: [String], districts: [String], analyzer: Analyzer, sides: SideSet?,
+         vocabulary: FiscalVocabulary, indexedVocabularyVersions: [String]) {
         self.revision = revision
         self.documentCount = documentCount
         self.recordCount = recordCount
@@ -31,6 +38,8 @@ public final class Catalog: Sendable {
         self.districts = districts
         self.analyzer = analyzer
         self.sides = sides
+        expansion = QueryExpansion(vocabulary: vocabulary, codeNames: codeNames)
+        self.indexedVocabularyVersions = indexedVocabularyVersions
     }
 
     /// The catalog of `parts` searched as `combined`. Metadata is read from each part and merged
@@ -41,7 +50,10 @@ public final class Catalog: Sendable {
         var documentCount = 0
         var domainNames: [String] = []
         var vocabularies = Set<String>()
+        var fiscalVocabularies: [String] = []
         for part in parts {
+            let fiscal = try part.metadata(Schema.Metadata.fiscalVocabulary)
+            if !fiscal.isEmpty, !fiscalVocabularies.contains(fiscal) { fiscalVocabularies.append(fiscal) }
             CodeNames.merge(CodeNames.decode(try part.metadata(Schema.Metadata.codeNames)), into: &codeNames)
             documentCount += Int(try part.metadata(Schema.Metadata.documentCount)) ?? 0
             domainNames += DomainNames.decode(try part.metadata(Schema.Metadata.domainNames))
@@ -78,7 +90,7 @@ public final class Catalog: Sendable {
             codeNames: codeNames, departments: departments, projectNames: projectNames, districts: districts,
             // Shards share one vocabulary; parts that differ are learned again from their names.
             analyzer: analyzers.analyzer(domainNames: domainNames, vocabulary: vocabularies.count == 1 ? vocabularies.first : nil),
-            sides: sideSet)
+            sides: sideSet, vocabulary: analyzers.vocabulary, indexedVocabularyVersions: fiscalVocabularies)
     }
 
     /// Department names equal to or containing `text`.
@@ -92,7 +104,7 @@ public final class Catalog: Sendable {
     }
 
     /// Project codes: 8 digits, a letter, then digits (`11010222T000000417336`).
-    static func looksLikeProjectCode(_ text: String) -> Bool {
+    public static func looksLikeProjectCode(_ text: String) -> Bool {
         let chars = Array(text)
         guard chars.count >= 12, chars.prefix(8).allSatisfy({ $0.isASCII && $0.isNumber }),
               chars[8].isASCII, chars[8].isLetter else { return false }

@@ -28,15 +28,18 @@ enum DomainNames {
 }
 
 /// One analyzer per set of domain names, built once and shared by every thread: learning names
-/// takes a while, and every worker of a daemon serves the same revision.
+/// takes a while, and every worker of a daemon serves the same revision. Holds the fiscal
+/// vocabulary queries are expanded with, too.
 public final class AnalyzerCache: @unchecked Sendable {
     // `latest` is guarded by `lock`.
     private let lock = NSLock()
     private var latest: Analyzer?
     public let lexicon: Lexicon
+    public let vocabulary: FiscalVocabulary
 
-    public init(lexicon: Lexicon) {
+    public init(lexicon: Lexicon, vocabulary: FiscalVocabulary) {
         self.lexicon = lexicon
+        self.vocabulary = vocabulary
     }
 
     /// The analyzer for `domainNames`; `vocabulary` (as the indexer stored it) spares learning

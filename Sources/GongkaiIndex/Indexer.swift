@@ -46,6 +46,9 @@ public struct IndexOptions: Sendable {
     public var sharedDomainNames: Set<String> = []
     /// Files whose records are removed although they still exist: they moved to another shard.
     public var movedAway: Set<String> = []
+    /// The version of the fiscal vocabulary the daemon will expand queries with, recorded in the
+    /// index (`Schema.Metadata.fiscalVocabulary`); nil leaves the recorded one as it is.
+    public var vocabularyVersion: String?
 
     public init() {}
 }
@@ -88,6 +91,7 @@ public final class Indexer {
         // Left by a parallel build that crashed; ours now that we hold the lock.
         try? FileManager.default.removeItem(atPath: databasePath + ".building")
         var state = try IndexState.load(database!)
+        if let version = options.vocabularyVersion { state.fiscalVocabulary = version }
         var summary = IndexSummary()
         summary.dryRun = options.dryRun
         // An index written by another schema version cannot be patched file by file, nor one
@@ -312,6 +316,7 @@ public final class Indexer {
             try database.setMetadata(Schema.Metadata.codeNames, CodeNames.encode(state.codeNames))
             try database.setMetadata(Schema.Metadata.domainNames, DomainNames.encode(state.domainNames))
             try database.setMetadata(Schema.Metadata.domainVocabulary, state.domainVocabulary)
+            try database.setMetadata(Schema.Metadata.fiscalVocabulary, state.fiscalVocabulary)
             // The side store of the revision this commit makes is written first, so that a reader
             // of that revision finds it.
             let revision = try database.revision() + 1
@@ -335,6 +340,8 @@ struct IndexState {
     var domainNames: [String]
     /// `DomainVocabularyData.encoded()` of the analyzer learned from `domainNames`; empty when unknown.
     var domainVocabulary = ""
+    /// The fiscal vocabulary's version; empty when unknown.
+    var fiscalVocabulary = ""
 
     mutating func forgetEverything() {
         manifest.removeAll()
@@ -353,7 +360,8 @@ struct IndexState {
         let codeNames = CodeNames.decode(try database.metadata(Schema.Metadata.codeNames))
         return IndexState(schemaVersion: version.isEmpty ? nil : version, manifest: manifest, codeNames: codeNames,
                           domainNames: DomainNames.decode(try database.metadata(Schema.Metadata.domainNames)),
-                          domainVocabulary: try database.metadata(Schema.Metadata.domainVocabulary))
+                          domainVocabulary: try database.metadata(Schema.Metadata.domainVocabulary),
+                          fiscalVocabulary: try database.metadata(Schema.Metadata.fiscalVocabulary))
     }
 }
 

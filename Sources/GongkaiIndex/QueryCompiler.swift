@@ -4,8 +4,10 @@ import ChineseAnalysis
 struct CompiledQuery {
     var query: MatchQuery
     var parsed: QueryNode?
-    /// The query's positive words and phrases, for snippets.
+    /// The query's positive words and phrases (and what they were expanded to), for snippets.
     var highlightWords: [String]
+    /// What each expanded query word also searched for, for `explain`.
+    var expansions: [(word: String, alternatives: [String])] = []
 }
 
 /// Maps the search language onto index terms. Top-level field filters become a boolean FILTER
@@ -14,6 +16,9 @@ struct CompiledQuery {
 struct QueryCompiler {
     let analyzer: Analyzer
     let resolver: FilterResolver
+    /// What words also search for (fiscal vocabulary, classification names); nil for nothing.
+    /// Expanding here, not with Xapian's synonym table, works over remote shards too.
+    var expansion: QueryExpansion?
 
     func compile(query text: String, filters: [FieldName: [String]]) throws -> CompiledQuery {
         let parsed = try QueryLanguage().parse(text)
@@ -49,14 +54,45 @@ struct QueryCompiler {
         if !excludedQueries.isEmpty {
             query = .andNot(query, Self.or(excludedQueries))
         }
-        return CompiledQuery(query: query, parsed: parsed, highlightWords: ranked.flatMap(Self.positiveTexts))
+        let expansions = parsed.map(words)?.compactMap { word in
+            expand(word).map { (word: word, alternatives: $0.words + $0.codes.map { "code:" + $0 }) }
+        } ?? []
+        let highlighted = ranked.flatMap(Self.positiveTexts)
+        return CompiledQuery(query: query, parsed: parsed,
+                             highlightWords: highlighted + highlighted.flatMap { expand($0)?.words ?? [] },
+                             expansions: expansions)
+    }
+
+    /// The words (not phrases: those are meant exactly) of a query, in order, without repeats.
+    private func words(_ node: QueryNode) -> [String] {
+        switch node {
+        case .word(let text): return [text]
+        case .phrase, .field: return []
+        case .and(let parts), .or(let parts): return parts.flatMap(words).distinctInOrder
+        case .not(let inner): return words(inner)
+        }
+    }
+
+    private func expand(_ word: String) -> (words: [String], codes: [String])? {
+        expansion?.expand(analyzer.normalize(word))
+    }
+
+    /// A word's query, OR what the word also finds: the vocabulary's words, and the records coded
+    /// with the classification codes those names stand for (a boolean condition).
+    private func expanded(_ query: MatchQuery, word: String) -> MatchQuery {
+        guard let found = expand(word) else { return query }
+        let alternatives = found.words.compactMap { analyzer.query(for: $0).map(Self.matchQuery) }
+        let codes = found.codes.compactMap(Schema.field(.code).term)
+        return Self.or([query] + alternatives + (codes.isEmpty ? [] : [.scaled(.anyTerm(codes), 0)]))
     }
 
     /// The query for a node, or nil when it holds nothing searchable (a word of punctuation only),
     /// so that it neither matches everything nor nothing where it stands.
     private func compileNode(_ node: QueryNode) throws -> MatchQuery? {
         switch node {
-        case .word(let text), .phrase(let text):
+        case .word(let text):
+            return analyzer.query(for: text).map { expanded(Self.matchQuery($0), word: text) }
+        case .phrase(let text):
             return analyzer.query(for: text).map(Self.matchQuery)
         case .field(let name, let value):
             // A filter inside OR/brackets: matches like a filter, adds no weight.

@@ -6,6 +6,8 @@ import Foundation
 public final class ResultCache: @unchecked Sendable {
     struct Key: Hashable {
         var revision: UInt64
+        /// The fiscal vocabulary's version: it decides what the query's words also search for.
+        var vocabulary: String
         var request: SearchRequest
     }
 

@@ -7,7 +7,7 @@ import Xapian
 /// test holds the two together); change both together and bump `version`.
 public enum Schema {
     /// Stored in the database; a different version means the index must be rebuilt.
-    public static let version = "4"
+    public static let version = "5"
 
     /// Boolean terms that are not fields: they identify records, they are not searched by users.
     public enum Prefix {
@@ -29,6 +29,8 @@ public enum Schema {
         /// The words the analyzer learned from those names, so the daemon need not learn them again.
         public static let domainVocabulary = "gongkai:domain-vocabulary"
         public static let documentCount = "gongkai:documents"
+        /// The version of the fiscal vocabulary (`FiscalVocabulary`) the index was written with.
+        public static let fiscalVocabulary = "gongkai:fiscal-vocabulary"
     }
 
     /// The fields of a record: how each is indexed, filtered, faceted and stored in the side store.
@@ -70,6 +72,12 @@ public enum Schema {
         IndexField(.city, prefix: "XA", filter: .exactValue,
                    facets: [FacetSpec("city", slot: 12, rendering: .text) { $0.info.city }],
                    terms: { $0.info.city.map { [$0] } ?? [] }),
+        // Every record of a project carries the project's identity across documents (`ProjectKey`);
+        // a record keyed by code is found under the key of its name too, so that the years in
+        // which the project had no code join its timeline.
+        IndexField(.projectKey, prefix: "XI", filter: .exactValue,
+                   facets: [FacetSpec("project_key", slot: 11, rendering: .text) { $0.record.projectKey?.rawValue }],
+                   terms: { fields in fields.projectKeyTerms }),
     ]
 
     /// The field called `name`.
@@ -136,13 +144,14 @@ public enum Schema {
 
     /// Project codes as printed may be split by the PDF (`11010522T0000004 23872`).
     public static func normalizedProjectCode(_ code: String) -> String {
-        String(code.filter { !$0.isWhitespace }).uppercased()
+        ProjectKey.normalizedCode(code)
     }
 }
 
 /// The names of the fields a query can filter on, as typed in `field:value` and as keys of `filters`.
 public enum FieldName: String, Sendable, CaseIterable {
     case district, year, kind, type, department, project, code, amount, unit, level, city
+    case projectKey = "project_key"
 
     public static func named(_ name: String) throws -> FieldName {
         guard let field = FieldName(rawValue: name.lowercased()) else {
@@ -258,6 +267,13 @@ struct RecordFields {
         guard let key = projectCode ?? record.projectName else { return nil }
         guard projectCode != nil, let name = record.projectName else { return key }
         return key + "\t" + name
+    }
+
+    /// The record's project key, and for a key by code also the key its name would have.
+    var projectKeyTerms: [String] {
+        guard let key = record.projectKey else { return [] }
+        guard key.basis == .code, let name = record.projectName else { return [key.rawValue] }
+        return [key.rawValue, ProjectKey.name(name, department: info.department, district: info.district).rawValue]
     }
 
     /// The record's first function code cut to `digits` (类 3, 款 5, 项 7), when it has that level.

@@ -62,7 +62,7 @@ public final class CatalogStore: @unchecked Sendable {
 /// shared read-only.
 public final class Searcher {
     private let analyzers: AnalyzerCache
-    private let source: SearchSource
+    let source: SearchSource
     private let catalogs: CatalogStore
     private var catalog: Catalog
     private var servedSignature: [UInt64] = []
@@ -132,13 +132,28 @@ public final class Searcher {
     /// Answers a search; past `deadline` it stops with `SearchDeadlineExceeded`.
     public func search(_ request: SearchRequest, deadline: ContinuousClock.Instant? = nil) throws -> SearchResponse {
         let catalog = try currentCatalog()
-        let key = ResultCache.Key(revision: catalog.revision, request: request)
+        let key = ResultCache.Key(revision: catalog.revision, vocabulary: catalog.expansion.vocabulary.version, request: request)
         if var cached = cache?.lookup(key) {
             cached.cached = true
             return cached
         }
-        let compiler = QueryCompiler(analyzer: catalog.analyzer, resolver: FilterResolver(catalog: catalog))
-        let compiled = try compiler.compile(query: request.query, filters: request.filters)
+        let compiled = try compile(request, catalog: catalog)
+        let response = try run(compiled, request: request, catalog: catalog, deadline: deadline)
+        cache?.store(response, for: key)
+        return response
+    }
+
+    /// The request's query and filters as the engines run them.
+    func compile(_ request: SearchRequest, catalog: Catalog) throws -> CompiledQuery {
+        let compiler = QueryCompiler(analyzer: catalog.analyzer, resolver: FilterResolver(catalog: catalog),
+                                     expansion: catalog.expansion)
+        return try compiler.compile(query: request.query, filters: request.filters)
+    }
+
+    /// Answers a compiled query (the request gives paging, facets and sort) with the side stores
+    /// when every part has one, else with Xapian's matcher.
+    func run(_ compiled: CompiledQuery, request: SearchRequest, catalog: Catalog,
+             deadline: ContinuousClock.Instant?) throws -> SearchResponse {
         let snippets = SnippetMaker(analyzer: catalog.analyzer, queryWords: compiled.highlightWords)
         var response: SearchResponse
         if usesSideStore, let sides = catalog.sides {
@@ -150,7 +165,7 @@ public final class Searcher {
             response = try XapianSearch(catalog: catalog, source: source, request: request, compiled: compiled,
                                         snippets: snippets, timeLimit: timeLimit).run()
         }
-        cache?.store(response, for: key)
+        response.explanation?.expansions = compiled.expansions
         return response
     }
 }
@@ -197,6 +212,22 @@ struct XapianSearch {
 
     /// Slots returned with each hit: the document's fields and the record type.
     static let hitFacets = ["district", "year", "kind", "department", "level", "city", "type"]
+    static let hitValueSlots = hitFacets.map { name in Schema.facets.first { $0.name == name }!.slot }
+
+    /// The hit of a match returned with `hitValueSlots`.
+    static func hit(_ match: SearchResult.Match, snippets: SnippetMaker) throws -> SearchHit {
+        func value(_ name: String) -> String? {
+            guard let index = hitFacets.firstIndex(of: name), !match.values[index].isEmpty,
+                  let text = String(validating: match.values[index], as: UTF8.self) else { return nil }
+            return text
+        }
+        guard let type = value("type").flatMap(RecordType.init(rawValue:)) else {
+            throw StoredRecord.DecodeError(description: "not a Gongkai record (no record type)")
+        }
+        let decoded = try StoredRecord.decode(match.data, type: type)
+        return SearchHit(id: decoded.id, fileName: decoded.fileName, record: decoded.record, info: documentInfo(facetValue: value),
+                         snippet: snippets.snippet(for: decoded.record.text), weight: nil)
+    }
 
     func run() throws -> SearchResponse {
         var builder = XapianQueryBuilder(termsStartingWith: source.terms(startingWith:))
@@ -210,8 +241,7 @@ struct XapianSearch {
         var facetSlots = request.facets.map(\.spec.slot)
         if request.sumAmounts { facetSlots.append(Schema.amountSlot) }
         options.facetSlots = Array(Set(facetSlots)).sorted()
-        let hitFacets = Self.hitFacets.map { name in Schema.facets.first { $0.name == name }! }
-        options.hitValueSlots = hitFacets.map(\.slot)
+        options.hitValueSlots = Self.hitValueSlots
         options.timeLimit = timeLimit
         switch request.sort {
         case .relevance: break
@@ -227,20 +257,10 @@ struct XapianSearch {
 
         var hits: [SearchHit] = []
         for match in result.matches {
-            func value(_ name: String) -> String? {
-                guard let index = Self.hitFacets.firstIndex(of: name), !match.values[index].isEmpty,
-                      let text = String(validating: match.values[index], as: UTF8.self) else { return nil }
-                return text
-            }
-            guard let type = value("type").flatMap(RecordType.init(rawValue:)) else {
-                warnings.append("document \(match.docid) is not a Gongkai record (no record type); left out")
-                continue
-            }
             do {
-                let decoded = try StoredRecord.decode(match.data, type: type)
-                hits.append(SearchHit(id: decoded.id, fileName: decoded.fileName, record: decoded.record,
-                                      info: documentInfo(facetValue: value), snippet: snippets.snippet(for: decoded.record.text),
-                                      weight: request.explain ? match.weight : nil))
+                var hit = try Self.hit(match, snippets: snippets)
+                hit.weight = request.explain ? match.weight : nil
+                hits.append(hit)
             } catch {
                 warnings.append("document \(match.docid) left out: \(error)")
             }

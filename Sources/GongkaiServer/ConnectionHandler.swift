@@ -8,7 +8,9 @@ protocol RequestAnswering: Sendable {
     var requestTimeout: Duration { get }
     /// The answer to a request line, computed off the event loop; the future completes on
     /// `eventLoop` and never fails. Counted in `stats` when it completes.
-    func answer(_ line: [UInt8], ticket: RequestTicket, on eventLoop: EventLoop) -> EventLoopFuture<String>
+    func answer(_ line: [UInt8], ticket: RequestTicket, on eventLoop: EventLoop) -> EventLoopFuture<Reply>
+    /// Runs a many-line answer off the event loop, writing its lines to `sink`.
+    func run(_ stream: LineStream, to sink: LineSink, on eventLoop: EventLoop) -> EventLoopFuture<Void>
     /// Input refused before it became a request. Counted.
     func errorLine(_ error: ProtocolError, ticket: RequestTicket) -> String
     /// A running request past its deadline. Not counted: its answer is, when it completes.
@@ -26,16 +28,20 @@ struct PooledSearchService: RequestAnswering {
 
     var requestTimeout: Duration { service.requestTimeout }
 
-    func answer(_ line: [UInt8], ticket: RequestTicket, on eventLoop: EventLoop) -> EventLoopFuture<String> {
+    func answer(_ line: [UInt8], ticket: RequestTicket, on eventLoop: EventLoop) -> EventLoopFuture<Reply> {
         let service = self.service
         return workers.runIfActive(eventLoop: eventLoop) {
             // A request that waited for a worker past its deadline was already answered with a
             // timeout: running it now would only delay the requests queued behind it.
-            guard ContinuousClock.now < ticket.deadline else { return service.expiredLine(ticket: ticket) }
-            return service.respond(to: line, ticket: ticket)
+            guard ContinuousClock.now < ticket.deadline else { return .line(service.expiredLine(ticket: ticket)) }
+            return service.reply(to: line, ticket: ticket)
         }.recover { _ in
-            service.errorLine(ProtocolError("unavailable", "the daemon is shutting down"), ticket: ticket)
+            .line(service.errorLine(ProtocolError("unavailable", "the daemon is shutting down"), ticket: ticket))
         }
+    }
+
+    func run(_ stream: LineStream, to sink: LineSink, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        workers.runIfActive(eventLoop: eventLoop) { stream.produce(sink) }
     }
 
     func errorLine(_ error: ProtocolError, ticket: RequestTicket) -> String { service.errorLine(error, ticket: ticket) }
@@ -272,11 +278,38 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func start(_ bytes: [UInt8], ticket: RequestTicket, deadline: NIODeadline, context: ChannelHandlerContext) {
         running = Running(ticket: ticket, deadline: deadline)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        answering.answer(bytes, ticket: ticket, on: context.eventLoop).whenSuccess { line in
+        answering.answer(bytes, ticket: ticket, on: context.eventLoop).whenSuccess { reply in
             let (handler, context) = loopBound.value
             guard let current = handler.running, current.ticket === ticket else { return }
+            switch reply {
+            case .line(let line):
+                handler.running = nil
+                if !current.answered { handler.write(line, context: context) }
+                handler.advance(context: context)
+            case .stream(let stream):
+                if current.answered {
+                    handler.running = nil
+                    return handler.advance(context: context)
+                }
+                handler.stream(stream, ticket: ticket, context: context)
+            }
+        }
+    }
+
+    /// Runs a many-line answer (an export) on the pool, writing its lines as they come; it has no
+    /// time budget (it lasts as long as the client reads), and the connection's next request
+    /// waits for its end. See `LineStream`.
+    private func stream(_ stream: LineStream, ticket: RequestTicket, context: ChannelHandlerContext) {
+        // Answered from now on: the deadline no longer applies.
+        running?.answered = true
+        let sink = ChannelLineSink(channel: context.channel)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        answering.run(stream, to: sink, on: context.eventLoop).whenComplete { _ in
+            let (handler, context) = loopBound.value
+            handler.lastWrite = sink.lastWrite ?? handler.lastWrite
+            handler.lastActivity = context.eventLoop.now
+            guard let current = handler.running, current.ticket === ticket else { return }
             handler.running = nil
-            if !current.answered { handler.write(line, context: context) }
             handler.advance(context: context)
         }
     }

@@ -1,8 +1,15 @@
+import Disclosure
 import GongkaiIndex
 
 /// One request of the JSON-lines protocol, type-checked.
 public enum Request: Sendable, Equatable {
     case search(SearchRequest)
+    /// A project's timeline.
+    case project(ProjectLookup)
+    /// Projects like the one of a hit.
+    case similar(hit: String, limit: Int)
+    /// Every match of a search, streamed one line each, then a summary line.
+    case export(SearchRequest)
     case stats
     case ping
 }
@@ -23,7 +30,9 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
 }
 
 /// Reads request lines: `{"id": …, "op": "search", "q": …, "filters": {…}, "facets": […],
-/// "offset": 0, "limit": 10, "sort": "-amount", "explain": false}`, `{"op": "stats"}`, `{"op": "ping"}`.
+/// "offset": 0, "limit": 10, "sort": "-amount", "explain": false}`, `{"op": "project", "code": …}`
+/// or `{"op": "project", "name": …, "district": …}`, `{"op": "similar", "id": HIT_ID}`,
+/// `{"op": "export", "q": …, "filters": {…}, "sort": …}`, `{"op": "stats"}`, `{"op": "ping"}`.
 public enum RequestDecoder {
     public static func decode(_ line: some Collection<UInt8>) -> (id: JSONValue?, request: Result<Request, ProtocolError>) {
         let json: JSONValue
@@ -58,11 +67,15 @@ public enum RequestDecoder {
     }
 
     static let searchMembers: Set<String> = ["id", "op", "q", "filters", "facets", "sum", "offset", "limit", "sort", "explain"]
+    static let exportMembers: Set<String> = ["id", "op", "q", "filters", "sort"]
+    static let projectMembers: Set<String> = ["id", "op", "code", "name", "district", "key"]
+    static let similarMembers: Set<String> = ["id", "op", "hit", "limit"]
+    static let ops = "search, project, similar, export, stats, ping"
 
     static func request(from json: JSONValue) throws -> Request {
         let op: String
         switch json["op"] {
-        case nil: throw ProtocolError.badRequest("missing \"op\" (search, stats or ping)")
+        case nil: throw ProtocolError.badRequest("missing \"op\" (\(ops))")
         case .string(let s)?: op = s
         default: throw ProtocolError.badRequest("\"op\" must be a string")
         }
@@ -70,15 +83,64 @@ public enum RequestDecoder {
         case "ping": return .ping
         case "stats": return .stats
         case "search": return .search(try search(from: json))
-        default: throw ProtocolError("unknown_op", "unknown op '\(op)'; ops are search, stats, ping")
+        case "export": return .export(try search(from: json, members: exportMembers, op: "export"))
+        case "project": return .project(try project(from: json))
+        case "similar": return try similar(from: json)
+        default: throw ProtocolError("unknown_op", "unknown op '\(op)'; ops are \(ops)")
         }
     }
 
-    static func search(from json: JSONValue) throws -> SearchRequest {
+    /// Refuses members the op does not take.
+    static func checkMembers(_ json: JSONValue, allowed: Set<String>, op: String) throws {
         guard case .object(let members) = json else { throw ProtocolError.badRequest("a request must be a JSON object") }
-        if let unknown = members.map(\.0).first(where: { !searchMembers.contains($0) }) {
-            throw ProtocolError.badRequest("unknown member \"\(unknown)\" in search request")
+        if let unknown = members.map(\.0).first(where: { !allowed.contains($0) }) {
+            throw ProtocolError.badRequest("unknown member \"\(unknown)\" in \(op) request")
         }
+    }
+
+    /// A non-empty string member, or nil when absent.
+    static func text(_ json: JSONValue, _ name: String) throws -> String? {
+        switch json[name] {
+        case nil, .null?: return nil
+        case .string(let s)? where !s.trimmingCharacters(in: .whitespaces).isEmpty: return s
+        default: throw ProtocolError.badRequest("\"\(name)\" must be a non-empty string")
+        }
+    }
+
+    /// `{"code": …}`, `{"name": …, "district": …}` or `{"key": …}`: exactly one way to name the project.
+    static func project(from json: JSONValue) throws -> ProjectLookup {
+        try checkMembers(json, allowed: projectMembers, op: "project")
+        let code = try text(json, "code"), name = try text(json, "name"), key = try text(json, "key")
+        let district = try text(json, "district")
+        switch (code, name, key) {
+        case (let code?, nil, nil):
+            guard district == nil else { throw ProtocolError.badRequest("\"district\" goes with \"name\", not with \"code\"") }
+            return .code(code)
+        case (nil, let name?, nil):
+            return .name(name, district: district)
+        case (nil, nil, let key?):
+            guard district == nil else { throw ProtocolError.badRequest("\"district\" goes with \"name\", not with \"key\"") }
+            guard let projectKey = ProjectKey(rawValue: key) else {
+                throw ProtocolError.badRequest("\"key\" must be a project key (code:… or name:…), not '\(key)'")
+            }
+            return .key(projectKey)
+        default:
+            throw ProtocolError.badRequest("a project request names the project by one of \"code\", \"name\" (with an optional \"district\") or \"key\"")
+        }
+    }
+
+    /// `{"op": "similar", "id": HIT_ID}`; with `"hit": HIT_ID` the `id` stays the client's own.
+    static func similar(from json: JSONValue) throws -> Request {
+        try checkMembers(json, allowed: similarMembers, op: "similar")
+        guard let hit = try text(json, "hit") ?? json["id"]?.stringValue, !hit.isEmpty else {
+            throw ProtocolError.badRequest("a similar request needs the hit's id: {\"op\": \"similar\", \"id\": \"<file>:<ordinal>\"}")
+        }
+        let limit = try integer(json["limit"], name: "limit", default: 10, range: 1...100)
+        return .similar(hit: hit, limit: limit)
+    }
+
+    static func search(from json: JSONValue, members allowed: Set<String> = searchMembers, op: String = "search") throws -> SearchRequest {
+        try checkMembers(json, allowed: allowed, op: op)
         var request = SearchRequest()
         switch json["q"] {
         case nil, .null?: break

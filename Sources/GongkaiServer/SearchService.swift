@@ -66,10 +66,31 @@ public final class SearchService: Sendable {
         respond(to: line, ticket: RequestTicket(number: "-", budget: requestTimeout))
     }
 
+    /// Answers one request line: an export's lines come one per line of the string.
     public func respond(to line: some Collection<UInt8>, ticket: RequestTicket) -> String {
-        let start = ContinuousClock.now
+        switch reply(to: line, ticket: ticket) {
+        case .line(let answer):
+            return answer
+        case .stream(let stream):
+            let sink = CollectingSink()
+            stream.produce(sink)
+            return sink.lines.joined(separator: "\n")
+        }
+    }
+
+    /// Answers one request line: with one line, or (an export) with a stream of lines that the
+    /// caller runs on a worker and writes as they come.
+    public func reply(to line: some Collection<UInt8>, ticket: RequestTicket) -> Reply {
         let (id, decoded) = RequestDecoder.decode(line)
         ticket.clientID = id
+        if case .success(.export(let request)) = decoded {
+            return .stream(LineStream { sink in self.export(request, id: id, ticket: ticket, into: sink) })
+        }
+        return .line(respond(id: id, decoded: decoded, ticket: ticket))
+    }
+
+    private func respond(id: JSONValue?, decoded: Result<Request, ProtocolError>, ticket: RequestTicket) -> String {
+        let start = ContinuousClock.now
         var members: [(String, JSONValue)] = []
         if let id { members.append(("id", id)) }
         var op = "-"
@@ -81,16 +102,8 @@ public final class SearchService: Sendable {
             op = request.op
             do {
                 members += try answer(request, startedAt: start, deadline: ticket.deadline)
-            } catch let error as ProtocolError {
-                failure = error
-            } catch let error as QueryError {
-                failure = ProtocolError("bad_query", error.message)
-            } catch let error as ShardUnavailableError {
-                failure = ProtocolError("shard_unavailable", error.description)
-            } catch is SearchDeadlineExceeded {
-                failure = Self.timeout(ticket)
             } catch {
-                failure = ProtocolError("internal", String(describing: error))
+                failure = Self.protocolError(error, ticket: ticket)
             }
         }
         if failure == nil && ContinuousClock.now > ticket.deadline { failure = Self.timeout(ticket) }
@@ -141,6 +154,18 @@ public final class SearchService: Sendable {
         logger.trace("connection closed", metadata: ["connection": "\(id)"])
     }
 
+    /// The error code a failure is answered with.
+    private static func protocolError(_ error: Error, ticket: RequestTicket) -> ProtocolError {
+        switch error {
+        case let error as ProtocolError: return error
+        case let error as QueryError: return ProtocolError("bad_query", error.message)
+        case let error as NotFoundError: return ProtocolError("not_found", error.message)
+        case let error as ShardUnavailableError: return ProtocolError("shard_unavailable", error.description)
+        case is SearchDeadlineExceeded: return timeout(ticket)
+        default: return ProtocolError("internal", String(describing: error))
+        }
+    }
+
     private static func timeout(_ ticket: RequestTicket) -> ProtocolError {
         ProtocolError("timeout", "request took longer than its budget of \(milliseconds(ticket.budget)) ms")
     }
@@ -173,6 +198,9 @@ public final class SearchService: Sendable {
                 ("errors", .int(stats.errors)),
                 ("connections", .int(stats.connections)),
                 ("workers", .int(workerCount)),
+                ("exports", .object([("rows", .int(stats.exportedRows)), ("abandoned", .int(stats.exportsAbandoned))])),
+                ("vocabulary", .object([("version", .string(catalog.vocabularyVersion)),
+                                        ("indexed", .array(catalog.indexedVocabularyVersions.map(JSONValue.string)))])),
                 ("latency_ms", .object([("p50", .double(stats.percentile(0.50))), ("p99", .double(stats.percentile(0.99)))])),
                 ("cache", .object([("entries", .int(cached.entries)), ("capacity", .int(cache.capacity)),
                                    ("hits", .int(cached.hits)), ("misses", .int(cached.misses))])),
@@ -183,7 +211,75 @@ public final class SearchService: Sendable {
             let response = try searchers.withSearcher { try $0.search(search, deadline: deadline) }
             return [("ok", .bool(true))] + ResponseJSON.search(response)
                 + [("took_ms", .double(Self.milliseconds(start.duration(to: .now))))]
+        case .project(let lookup):
+            let timeline = try searchers.withSearcher { try $0.projectTimeline(lookup, deadline: ticketDeadline) }
+            return [("ok", .bool(true))] + ResponseJSON.timeline(timeline)
+                + [("took_ms", .double(Self.milliseconds(start.duration(to: .now))))]
+        case .similar(let hit, let limit):
+            let similar = try searchers.withSearcher { try $0.similarProjects(to: hit, limit: limit, deadline: ticketDeadline) }
+            return [("ok", .bool(true))] + ResponseJSON.similar(similar)
+                + [("took_ms", .double(Self.milliseconds(start.duration(to: .now))))]
+        case .export:
+            preconditionFailure("exports are streamed by reply(to:ticket:)")
         }
+    }
+
+    /// Streams every match of `request`: one line `{"id": …, "row": {…}}` per match (the columns of
+    /// `ExportRow`), then `{"id": …, "ok": true, "total": …, "rows": …}`; a failure ends the stream
+    /// with an error line. The request's budget bounds finding the matches; the rows stream as
+    /// fast as the client reads them, and stop when it is gone.
+    private func export(_ request: SearchRequest, id: JSONValue?, ticket: RequestTicket, into sink: LineSink) {
+        let start = ContinuousClock.now
+        let prefix: [(String, JSONValue)] = id.map { [("id", $0)] } ?? []
+        var rows = 0
+        var clientGone = false
+        var failure: ProtocolError?
+        var walk: MatchWalk?
+        do {
+            walk = try searchers.withSearcher { searcher in
+                try searcher.forEachMatch(request, deadline: ticket.deadline) { hits in
+                    for hit in hits {
+                        guard sink.write(JSONValue.object(prefix + [("row", ResponseJSON.exportRow(ExportRow(hit)))]).serialized()) else {
+                            clientGone = true
+                            return false
+                        }
+                        rows += 1
+                    }
+                    return true
+                }
+            }
+        } catch {
+            failure = Self.protocolError(error, ticket: ticket)
+        }
+        let elapsed = start.duration(to: .now)
+        statistics.withLockedValue {
+            // Counted, but not among the latencies: an export lasts as long as its client reads.
+            $0.requests += 1
+            if failure != nil { $0.errors += 1 }
+            $0.exportedRows += rows
+            if clientGone { $0.exportsAbandoned += 1 }
+        }
+        var metadata: Logger.Metadata = ["request": "\(ticket.number)", "op": "export", "ms": "\(Self.milliseconds(elapsed))", "rows": "\(rows)"]
+        if clientGone {
+            logger.info("export stopped: the client is gone", metadata: metadata)
+            return
+        }
+        if let failure {
+            metadata["code"] = "\(failure.code)"
+            metadata["message"] = "\(failure.message)"
+            logger.warning("request failed", metadata: metadata)
+            var members = prefix + [("ok", .bool(false)), ("error", .object([("code", .string(failure.code)), ("message", .string(failure.message))]))]
+            members.append(("rows", .int(rows)))
+            _ = sink.write(JSONValue.object(members).serialized())
+        } else if let walk {
+            logger.debug("request", metadata: metadata)
+            var members = prefix + [("ok", .bool(true)), ("total", .int(walk.total)), ("rows", .int(rows))]
+            if !walk.warnings.isEmpty { members.append(("warnings", .array(walk.warnings.map(JSONValue.string)))) }
+            members.append(("revision", .int(Int(clamping: walk.revision))))
+            members.append(("took_ms", .double(Self.milliseconds(elapsed))))
+            _ = sink.write(JSONValue.object(members).serialized())
+        }
+        sink.finish()
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
@@ -201,6 +297,9 @@ extension Request {
     var op: String {
         switch self {
         case .search: return "search"
+        case .project: return "project"
+        case .similar: return "similar"
+        case .export: return "export"
         case .stats: return "stats"
         case .ping: return "ping"
         }
@@ -212,6 +311,9 @@ struct Statistics {
     var requests = 0
     var errors = 0
     var connections = 0
+    /// Rows streamed by exports, and exports whose client went away before the end.
+    var exportedRows = 0
+    var exportsAbandoned = 0
     /// The latest latencies in milliseconds, a ring of fixed size.
     private var recent: [Double] = []
     private var next = 0

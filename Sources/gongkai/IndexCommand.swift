@@ -54,6 +54,7 @@ struct IndexCommand: ParsableCommand {
         options.progress = ProgressReporter.forStandardError().report
         let summary: IndexSummary
         do {
+            options.vocabularyVersion = try FiscalVocabulary.loadDefault().version
             if let key = try shardBy ?? ShardLayout(root: db).read()?.key {
                 summary = try ShardedIndexer(root: db, key: key, lexicon: try Lexicon.loadDefault()).run(paths: paths, options: options)
             } else {

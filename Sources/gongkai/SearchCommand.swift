@@ -50,13 +50,29 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Hits to show.")
     var limit = 10
 
+    @Option(help: ArgumentHelp("Write every match (not only a page) to standard output as csv or jsonl, with its source file and line.",
+                               valueName: "format"))
+    var export: ExportFormat?
+
+    @Flag(help: "With --export csv: start with a UTF-8 byte order mark, so that Excel reads the Chinese text.")
+    var excel = false
+
     @Argument(help: "The query.")
     var query: [String] = []
+
+    func validate() throws {
+        if excel && export != .csv { throw ValidationError("--excel goes with --export csv") }
+    }
 
     func run() throws {
         var filters: [(String, JSONValue)] = []
         for (name, values) in [("district", district), ("year", year), ("code", code), ("type", type), ("kind", kind)] where !values.isEmpty {
             filters.append((name, .array(values.map(JSONValue.string))))
+        }
+        if let export {
+            let request = JSONValue.object([("op", .string("export")), ("q", .string(query.joined(separator: " "))),
+                                            ("filters", .object(filters)), ("sort", .string(sort))])
+            return try Exporter(socket: socket, format: export, excel: excel).run(request)
         }
         var members: [(String, JSONValue)] = [
             ("op", .string("search")),
@@ -68,30 +84,7 @@ struct SearchCommand: ParsableCommand {
             ("limit", .int(limit)),
         ]
         if sum { members.append(("sum", .string("amount"))) }
-        let request = JSONValue.object(members)
-        let line: String
-        do {
-            line = try SocketClient(socketPath: socket).request(request.serialized())
-        } catch {
-            printError("gongkai search: \(error)")
-            throw ExitCode(2)
-        }
-        if json {
-            print(line)
-            return
-        }
-        guard let response = try? JSONValue.parse(Array(line.utf8)) else {
-            printError("gongkai search: the daemon answered something that is not JSON")
-            throw ExitCode(2)
-        }
-        if response["ok"] != .bool(true) {
-            printError("gongkai search: \(response["error"]?["message"]?.stringValue ?? line)")
-            throw ExitCode(1)
-        }
-        // A partial answer says so, apart from the results.
-        if case .array(let warnings)? = response["warnings"] {
-            for warning in warnings { printError("gongkai search: warning: \(warning.stringValue ?? "")") }
-        }
+        guard let response = try DaemonRequest.send(.object(members), socket: socket, command: "search", json: json) else { return }
         print(ResultFormatter(response: response, offset: offset, highlight: isatty(STDOUT_FILENO) != 0).text)
     }
 }

@@ -77,7 +77,8 @@ struct ServeCommand: ParsableCommand {
         configuration.lineTimeout = lineTimeout
         configuration.maximumConnections = maxConnections
         do {
-            let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: workers,
+            let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault(), vocabulary: try FiscalVocabulary.loadDefault()),
+                                            workers: workers,
                                             requestTimeout: .milliseconds(Int64(requestTimeout * 1000)),
                                             cacheEntries: cacheEntries, logger: logger)
             try Daemon(configuration: configuration, service: service, logger: logger).run()

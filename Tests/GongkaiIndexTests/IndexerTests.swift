@@ -30,7 +30,7 @@ struct Scratch {
 }
 
 /// Loaded once: the dictionary takes a while.
-let sharedAnalyzers = AnalyzerCache(lexicon: try! Lexicon.loadDefault())
+let sharedAnalyzers = AnalyzerCache(lexicon: try! Lexicon.loadDefault(), vocabulary: try! FiscalVocabulary.loadDefault())
 
 func index(_ scratch: Scratch, _ configure: (inout IndexOptions) -> Void = { _ in }) throws -> IndexSummary {
     var options = IndexOptions()
@@ -184,7 +184,7 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
         let state = try IndexState.load(try WritableDatabase(path: scratch.database))
         #expect(state.domainNames.count > 50)
         #expect(!state.domainVocabulary.isEmpty)
-        let fromVocabulary = AnalyzerCache(lexicon: sharedAnalyzers.lexicon)
+        let fromVocabulary = AnalyzerCache(lexicon: sharedAnalyzers.lexicon, vocabulary: sharedAnalyzers.vocabulary)
             .analyzer(domainNames: state.domainNames, vocabulary: state.domainVocabulary)
         let learned = Analyzer(lexicon: sharedAnalyzers.lexicon, domainNames: state.domainNames)
         let text = try String(contentsOfFile: scratch.corpus + "/001_1a6cbd115fe7ae86.txt", encoding: .utf8)

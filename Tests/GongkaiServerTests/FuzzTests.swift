@@ -20,6 +20,9 @@ extension DaemonTests {
             #"{"op":"stats","id":"x"}"#,
             #"{"op":"ping","id":[1,{"a":null}]}"#,
             #"{"op":"search","q":"project:11010222T000000417336 unit:% amount:1000000元..","facets":["year","kind","type","department","project","code:款","code:项"]}"#,
+            #"{"op":"project","code":"11010222T000000417336"}"#,
+            #"{"op":"project","name":"2022年政务公开评估考核服务","district":"西城"}"#,
+            #"{"op":"similar","id":"001_1a6cbd115fe7ae86.txt:311","limit":3}"#,
         ]
         static let fragments: [String] = [
             "{", "}", "[", "]", "\"", ":", ",", "\\", "\\u", "\\ud83d\\ude00", "\\u0000", "null", "true", "-0", "1e999", "-1",
@@ -34,7 +37,7 @@ extension DaemonTests {
             let databasePath = TestPaths.temporaryDirectory() + "/db"
             try TemplateIndex.copy(to: databasePath)
             defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: databasePath).deletingLastPathComponent().path) }
-            let service = try SearchService(databasePath: databasePath, analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: 1,
+            let service = try SearchService(databasePath: databasePath, analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault(), vocabulary: try FiscalVocabulary.loadDefault()), workers: 1,
                                             logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
             var random = SplitMix64(seed: 2024)
             var decoded = 0, refused = 0, parsedQueries = 0, served = 0

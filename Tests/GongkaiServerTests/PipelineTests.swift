@@ -85,7 +85,7 @@ import Testing
         let databasePath = TestPaths.temporaryDirectory() + "/db"
         do {
             try TemplateIndex.copy(to: databasePath)
-            return .success(try SearchService(databasePath: databasePath, analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault()), workers: 1,
+            return .success(try SearchService(databasePath: databasePath, analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault(), vocabulary: try FiscalVocabulary.loadDefault()), workers: 1,
                                               requestTimeout: .seconds(1), logger: Logger(label: "pipeline", factory: { _ in SwiftLogNoOpLogHandler() })))
         } catch {
             return .failure(TestFailure("\(error)"))
@@ -155,11 +155,16 @@ import Testing
 
         var requestTimeout: Duration { service.requestTimeout }
 
-        func answer(_ line: [UInt8], ticket: RequestTicket, on eventLoop: EventLoop) -> EventLoopFuture<String> {
+        func answer(_ line: [UInt8], ticket: RequestTicket, on eventLoop: EventLoop) -> EventLoopFuture<Reply> {
             started.append(String(decoding: line, as: UTF8.self))
-            let answer = service.respond(to: line, ticket: ticket)
+            let answer = service.reply(to: line, ticket: ticket)
             if delay == .zero { return eventLoop.makeSucceededFuture(answer) }
             return eventLoop.scheduleTask(in: delay) { answer }.futureResult
+        }
+
+        func run(_ stream: LineStream, to sink: LineSink, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+            stream.produce(sink)
+            return eventLoop.makeSucceededVoidFuture()
         }
 
         func errorLine(_ error: ProtocolError, ticket: RequestTicket) -> String { service.errorLine(error, ticket: ticket) }

@@ -111,6 +111,17 @@ char *gk_database_all_terms(gk_database *db, const char *prefix, size_t *length,
 /// Every metadata key with `prefix`, separated by '\n' (malloc'd; NULL when none or on error).
 char *gk_database_metadata_keys(gk_database *db, const char *prefix, size_t *length, gk_error **error);
 
+/// Decides whether a term may be proposed by an expansion: nonzero accepts. Called on the
+/// calling thread during gk_database_expand; it must not unwind (Swift closures cannot throw here).
+typedef int (*gk_term_filter)(const char *term, size_t length, void *context);
+
+/// Xapian's relevance feedback (Enquire::get_eset, with exact term frequencies so that shards
+/// expand as one index): the `max_terms` terms, among those `filter` accepts (NULL: all), that
+/// best tell the documents `relevant` (an RSet of `count` docids) from the rest, best first, as "term\tweight\n" lines (malloc'd; free with gk_string_free;
+/// NULL when none or on error).
+char *gk_database_expand(gk_database *db, const uint32_t *relevant, size_t count, uint32_t max_terms,
+                         gk_term_filter filter, void *context, size_t *length, gk_error **error);
+
 // --- queries ----------------------------------------------------------------------------
 
 enum {

@@ -17,7 +17,7 @@ struct SideSearch {
     var sides: [SideIndex] { sideSet.sides }
 
     /// One match, where it is and what orders it.
-    private struct Candidate {
+    struct Candidate {
         var side: Int
         var docid: UInt32
         var weight: Double
@@ -25,11 +25,28 @@ struct SideSearch {
         var key: Int64?
     }
 
-    func run() throws -> SearchResponse {
+    /// Ranking statistics over every side, so that shards rank as one index.
+    private var rankingStatistics: RankingStatistics {
         let records = sideSet.recordCount
-        let statistics = RankingStatistics(
+        return RankingStatistics(
             records: records, averageLength: records > 0 ? max(1, Double(sideSet.totalLength) / Double(records)) : 1,
             documentFrequency: sideSet.documentFrequency)
+    }
+
+    /// Every match in the request's order, without reading documents: exports read them a page at
+    /// a time with `hit(_:)`.
+    func orderedMatches() throws -> [Candidate] {
+        let statistics = rankingStatistics
+        let weighted = request.sort == .relevance
+        let matches = try sides.map {
+            try SideMatcher(index: $0, statistics: statistics, deadline: deadline).run(compiled.query, weighted: weighted)
+        }
+        return topCandidates(matches, count: matches.reduce(0) { $0 + $1.docids.count }, weighted: weighted)
+    }
+
+    func run() throws -> SearchResponse {
+        let records = sideSet.recordCount
+        let statistics = rankingStatistics
         let weighted = request.sort == .relevance && request.limit > 0
         // The facets of everything are counted in advance; the hits of everything need no weights.
         let matchesEverything = compiled.query == .all
@@ -188,7 +205,7 @@ struct SideSearch {
         return heap.sorted()
     }
 
-    private func hit(_ candidate: Candidate) throws -> SearchHit {
+    func hit(_ candidate: Candidate) throws -> SearchHit {
         let side = sides[candidate.side]
         guard let (s, index) = locate(candidate.docid, in: side) else {
             throw StoredRecord.DecodeError(description: "not in the side store")
