@@ -1,3 +1,4 @@
+import Disclosure
 import ChineseAnalysis
 import Foundation
 import GongkaiIndex
@@ -95,10 +96,10 @@ extension DaemonTests {
                     summary = line
                 }
             }
-            #expect(total == 51 && rows.count == 51)
-            #expect(summary?["ok"] == .bool(true) && summary?["total"]?.intValue == 51 && summary?["rows"]?.intValue == 51)
+            #expect(total == SampleCorpus.projects && rows.count == SampleCorpus.projects)
+            #expect(summary?["ok"] == .bool(true) && summary?["total"]?.intValue == SampleCorpus.projects && summary?["rows"]?.intValue == SampleCorpus.projects)
             let years = rows.compactMap { $0["year"]?.intValue }
-            #expect(years == years.sorted() && years.count == 51)
+            #expect(years == years.sorted() && years.count == SampleCorpus.projects)
             #expect(rows.allSatisfy { row in
                 guard case .object(let members) = row else { return false }
                 return members.map(\.0) == ExportRow.columns
@@ -116,7 +117,7 @@ extension DaemonTests {
             #expect(exported.status == 0, "\(exported.stderr)")
             let records = CSVReader.records(exported.stdout)
             #expect(exported.stdout.hasPrefix("id,type,title,district,year,kind,department,project_code,project_key,codes,amount_wan,file,line,page\r\n"))
-            #expect(records.count == 52 && records.dropFirst().allSatisfy { $0.count == ExportRow.columns.count })
+            #expect(records.count == SampleCorpus.projects + 1 && records.dropFirst().allSatisfy { $0.count == ExportRow.columns.count })
             for record in records.dropFirst() {
                 let lines = try String(contentsOfFile: TestPaths.corpus + "/" + record[11], encoding: .utf8).components(separatedBy: "\n")
                 let line = try #require(Int(record[12]))
@@ -163,7 +164,7 @@ extension DaemonTests {
             let daemon = try DaemonProcess(corpus: corpus)
             defer { daemon.stop() }
             let total = try daemon.request(#"{"op":"search","limit":0}"#)["total"]?.intValue ?? 0
-            #expect(total == 4 * 1276)
+            #expect(total == 4 * SampleCorpus.records)
             do {
                 let leaving = try daemon.client()
                 try leaving.send(line: #"{"op":"export"}"#)
@@ -226,7 +227,7 @@ extension ShardedServingTests {
             #expect(line["ok"] == .bool(true) && line["rows"] == .int(rows) && line["total"] == .int(rows))
             break
         }
-        #expect(rows == 51)
+        #expect(rows == SampleCorpus.projects)
     }
 }
 
@@ -263,7 +264,7 @@ extension ShardedServingTests {
         #expect(stats?["exports"]?["abandoned"] == .int(1) && stats?["exports"]?["rows"] == .int(5))
         // In process, without a stream, the lines come joined: every row and the summary.
         let lines = service.respond(to: Array(#"{"op":"export","q":"type:project"}"#.utf8)).split(separator: "\n")
-        #expect(lines.count == 52 && parsed(String(lines.last!))?["rows"] == .int(51))
+        #expect(lines.count == SampleCorpus.projects + 1 && parsed(String(lines.last!))?["rows"] == .int(SampleCorpus.projects))
     }
 }
 
@@ -302,4 +303,14 @@ enum CSVReader {
         }
         return records
     }
+}
+
+/// What the parser makes of the sample corpus, so that counts follow the parser.
+enum SampleCorpus {
+    static let parsed: [Record] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: TestPaths.corpus)) ?? []
+        return names.flatMap { (try? DisclosureParser().parseFile(atPath: TestPaths.corpus + "/" + $0).records) ?? [] }
+    }()
+    static let records = parsed.count
+    static let projects = parsed.filter { $0.type == .project }.count
 }
