@@ -2,8 +2,8 @@
 import PackageDescription
 
 let package = Package(
+    // Linux only (Debian 12): sources import Glibc, and the daemon is packaged as a .deb.
     name: "Gongkai",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gongkai", targets: ["gongkai"]),
         .library(name: "GongkaiIndex", targets: ["GongkaiIndex"]),
@@ -60,9 +60,15 @@ let package = Package(
         .testTarget(name: "XapianTests", dependencies: ["Xapian"]),
         .testTarget(name: "DisclosureTests", dependencies: ["Disclosure"]),
         .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
-        .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian"]),
+        .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian", "Disclosure", "ChineseAnalysis"]),
         // Runs the real `gongkai` binary, so it depends on it to have it built.
-        .testTarget(name: "GongkaiServerTests", dependencies: ["GongkaiServer", "GongkaiIndex", "Xapian", "gongkai"]),
+        .testTarget(
+            name: "GongkaiServerTests",
+            dependencies: [
+                "GongkaiServer", "GongkaiIndex", "Xapian", "Disclosure", "ChineseAnalysis", "gongkai",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -1,4 +1,3 @@
-import ChineseAnalysis
 import Foundation
 import GongkaiIndex
 import Logging
