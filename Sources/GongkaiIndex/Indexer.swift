@@ -64,6 +64,7 @@ public final class Indexer {
 
     private func write(_ scan: Scan, database opened: WritableDatabase, state loaded: IndexState, options: IndexOptions,
                        started: Date) throws -> IndexSummary {
+        UncaughtXapianError.writing(databasePath)
         var state = loaded
         var summary = IndexSummary()
         summary.dryRun = options.dryRun

@@ -14,6 +14,8 @@ public enum UncaughtXapianError {
         var messagePrefix = ""
         var status: Int32 = 2
         var removeOnExit: Set<String> = []
+        /// Databases being written: a full disk under one is the likely reason.
+        var databases: Set<String> = []
     }
 
     private static let settings = Mutex(Settings())
@@ -26,14 +28,35 @@ public enum UncaughtXapianError {
             $0.status = status
         }
         setUncaughtXapianErrorHandler { type, message in
-            let error = IndexError.database("\(type.map { String(cString: $0) } ?? "Error"): \(message.map { String(cString: $0) } ?? "")")
             // Copied out: other threads may still be running, and must not wait on us.
-            let (prefix, status, folders) = UncaughtXapianError.settings.withLock { ($0.messagePrefix, $0.status, $0.removeOnExit) }
-            let line = Array("\(prefix): \(error)\n".utf8)
+            let (prefix, status, folders, databases) = UncaughtXapianError.settings.withLock {
+                ($0.messagePrefix, $0.status, $0.removeOnExit, $0.databases)
+            }
+            var reason = "\(type.map { String(cString: $0) } ?? "Error"): \(message.map { String(cString: $0) } ?? "")"
+            // libxapian sometimes terminates without an exception at all; the disk tells why.
+            for database in databases.sorted() where UncaughtXapianError.freeBytes(near: database).map({ $0 < 1 << 20 }) ?? false {
+                reason += " (No space left on device: the file system of \(database) is full)"
+                break
+            }
+            let line = Array("\(prefix): \(IndexError.database(reason))\n".utf8)
             _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
             for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
             _exit(status)
         }
+    }
+
+    /// Names `database` as being written, for the message.
+    static func writing(_ database: String) {
+        settings.withLock { _ = $0.databases.insert(database) }
+    }
+
+    /// Bytes free to unprivileged users on the file system of `path` (or of its folder).
+    private static func freeBytes(near path: String) -> UInt64? {
+        var info = statvfs()
+        for candidate in [path, (path as NSString).deletingLastPathComponent] where statvfs(candidate, &info) == 0 {
+            return UInt64(info.f_bavail) * UInt64(info.f_frsize)
+        }
+        return nil
     }
 
     /// Removes `folder` should the process end by an uncaught Xapian error.
