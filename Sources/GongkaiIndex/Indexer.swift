@@ -73,8 +73,11 @@ public final class Indexer {
         summary.rebuilt = needsRebuild(state)
         if summary.rebuilt { state.forgetEverything() }
 
-        // Record ids are `<file name>:<ordinal>`: two files of one name would share them.
-        var holders = Dictionary(state.manifest.values.map { ($0.name, $0.path) }) { first, _ in first }
+        let missing = missingEntries(state, listed: scan.listed, options: options)
+        // Record ids are `<file name>:<ordinal>`: two files of one name would share them. A file
+        // that is gone gives its name up (a file moved to another folder is removed and added).
+        let leaving = Set(missing.map(\.path))
+        var holders = Dictionary(state.manifest.values.filter { !leaving.contains($0.path) }.map { ($0.name, $0.path) }) { first, _ in first }
         var changed: [FileScan] = []
         var names = Set(state.domainNames).union(options.sharedDomainNames)
         for file in scan.changed {
@@ -86,7 +89,6 @@ public final class Indexer {
             changed.append(file)
             names.formUnion(file.names)
         }
-        let missing = missingEntries(state, listed: scan.listed, options: options)
 
         if options.dryRun {
             for file in changed {
@@ -128,15 +130,14 @@ public final class Indexer {
                 if summary.rebuilt {
                     for entry in loaded.manifest.values { try writer.forget(entry) }
                 }
+                // Before the writes: a moved file's new records carry the name of its old ones.
+                try remove(missing, writer: writer, state: &state, summary: &summary)
                 try updateInPlace(changed.map(\.entry.path), analyzer: analyzer, options: options, writer: writer,
                                   state: &state, summary: &summary, tracker: tracker)
             }
         }
 
-        for entry in missing {
-            summary.removed.append(entry.path)
-            try writer.remove(entry, state: &state)
-        }
+        if changed.isEmpty { try remove(missing, writer: writer, state: &state, summary: &summary) }
         if writer.hasChanges || (stateChanged && !writer.hasCommitted) { try writer.commit(state) }
         summary.documents = state.manifest.count
         summary.seconds = Date().timeIntervalSince(started)
@@ -150,6 +151,13 @@ public final class Indexer {
             guard !listed.contains(entry.path) else { return false }
             if options.movedAway.contains(entry.path) { return true }
             return !options.keepMissing && !FileManager.default.fileExists(atPath: entry.path)
+        }
+    }
+
+    private func remove(_ entries: [FileEntry], writer: IndexWriter, state: inout IndexState, summary: inout IndexSummary) throws {
+        for entry in entries {
+            summary.removed.append(entry.path)
+            try writer.remove(entry, state: &state)
         }
     }
 

@@ -107,6 +107,22 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
         #expect(summary.failed.count == 1 && summary.failed.first?.reason.contains("same name") == true)
     }
 
+    /// A file moved to another folder keeps its name, and with it its record ids: one run
+    /// removes it from its old path and adds it at the new one.
+    @Test func aFileMovedToAnotherFolderIsReindexedInOneRun() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let first = try index(scratch)
+        let old = try scratch.file("002_")
+        let folder = scratch.corpus + "/moved"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let new = folder + "/" + (old as NSString).lastPathComponent
+        try FileManager.default.moveItem(atPath: old, toPath: new)
+        let moved = try index(scratch)
+        #expect(moved.failed.isEmpty && moved.added == [new] && moved.removed == [old] && moved.documents == 4)
+        #expect(try search(scratch, SearchRequest()).total == first.records)
+    }
+
     @Test func editingOneFileReplacesExactlyItsRecords() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
