@@ -2,8 +2,8 @@
 import PackageDescription
 
 let package = Package(
+    // Linux only (Debian 12): sources import Glibc, and the daemon is packaged as a .deb.
     name: "Gongkai",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gongkai", targets: ["gongkai"]),
         .library(name: "GongkaiIndex", targets: ["GongkaiIndex"]),
@@ -75,7 +75,7 @@ let package = Package(
             dependencies: ["Disclosure", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .testTarget(name: "ChineseAnalysisTests", dependencies: ["ChineseAnalysis"]),
-        .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian"]),
+        .testTarget(name: "GongkaiIndexTests", dependencies: ["GongkaiIndex", "Xapian", "Disclosure", "ChineseAnalysis"]),
         // Runs the real `gongkai` binary, so it depends on it to have it built.
         .testTarget(name: "GongkaiServerTests", dependencies: [
             "GongkaiServer", "GongkaiIndex", "ChineseAnalysis", "Disclosure", "Xapian", "gongkai",

@@ -66,6 +66,15 @@ void set_error(gk_error **error, const std::string &type, const std::string &mes
     *error = e;
 }
 
+// Xapian's message, with the system's reason when there is one: "Error writing block 576 (No
+// space left on device)".
+std::string describe(const Xapian::Error &e) {
+    if (e.get_msg().empty()) return e.get_description();
+    std::string message = e.get_msg();
+    if (const char *reason = e.get_error_string()) message += std::string(" (") + reason + ")";
+    return message;
+}
+
 // Runs `body`, converting every exception into *error. Returns whether it succeeded.
 template <typename Body>
 bool guarded(gk_error **error, Body &&body) {
@@ -73,7 +82,7 @@ bool guarded(gk_error **error, Body &&body) {
         body();
         return true;
     } catch (const Xapian::Error &e) {
-        set_error(error, e.get_type(), e.get_msg().empty() ? e.get_description() : e.get_msg());
+        set_error(error, e.get_type(), describe(e));
     } catch (const std::bad_alloc &) {
         set_error(error, "OutOfMemory", "out of memory");
     } catch (const std::exception &e) {
@@ -139,6 +148,31 @@ void gk_error_free(gk_error *error) {
 }
 
 void gk_string_free(char *string) { std::free(string); }
+
+namespace {
+gk_terminate_handler terminate_handler = nullptr;
+}
+
+void gk_set_terminate_handler(gk_terminate_handler handler) {
+    terminate_handler = handler;
+    std::set_terminate([] {
+        std::string type = "UnknownError", message = "unknown C++ exception";
+        if (std::exception_ptr current = std::current_exception()) {
+            try {
+                std::rethrow_exception(current);
+            } catch (const Xapian::Error &e) {
+                type = e.get_type();
+                message = describe(e);
+            } catch (const std::exception &e) {
+                type = "std::exception";
+                message = e.what();
+            } catch (...) {
+            }
+        }
+        if (terminate_handler != nullptr) terminate_handler(type.c_str(), message.c_str());
+        std::abort();
+    });
+}
 
 size_t gk_sortable_serialise(double value, char *out) {
     std::string s = Xapian::sortable_serialise(value);
@@ -231,6 +265,18 @@ int gk_writable_set_metadata(gk_writable *db, const char *key, const char *value
 
 int gk_writable_commit(gk_writable *db, gk_error **error) {
     return guarded(error, [&] { db->db.commit(); }) ? 0 : -1;
+}
+
+int gk_writable_begin_transaction(gk_writable *db, gk_error **error) {
+    return guarded(error, [&] { db->db.begin_transaction(true); }) ? 0 : -1;
+}
+
+int gk_writable_commit_transaction(gk_writable *db, gk_error **error) {
+    return guarded(error, [&] { db->db.commit_transaction(); }) ? 0 : -1;
+}
+
+int gk_writable_cancel_transaction(gk_writable *db, gk_error **error) {
+    return guarded(error, [&] { db->db.cancel_transaction(); }) ? 0 : -1;
 }
 
 uint32_t gk_writable_doccount(gk_writable *db) {

@@ -9,8 +9,9 @@ public enum DictionaryError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let paths):
-            return "Chinese dictionaries not found; tried: \(paths.joined(separator: ", ")) "
-                + "(set GONGKAI_DICTIONARY_DIR or pass --dictionary)"
+            return "Chinese dictionaries (\(Lexicon.wordsFile) and the files beside it) not found; tried, in order: "
+                + paths.joined(separator: ", ")
+                + ". Install them as <prefix>/share/gongkai/dictionaries beside <prefix>/bin/gongkai, or set GONGKAI_DICTIONARY_DIR to their folder."
         case .unreadable(let path): return "cannot read dictionary file \(path)"
         case .malformed(let path, let line): return "malformed dictionary line \(line) in \(path)"
         }
@@ -75,34 +76,46 @@ public struct Lexicon: Sendable {
     /// The default dictionaries, loaded once per process.
     public static func loadDefault() throws -> Lexicon { try sharedDefault.get() }
 
-    /// The dictionary directory: `explicit` (and nothing else when given), else `$GONGKAI_DICTIONARY_DIR`, else
-    /// `<executable dir>/../share/gongkai/dictionaries`, else the first `Index/dictionaries` found
-    /// walking up from the executable's directory and then from the current directory.
+    /// The dictionary directory: the first of `searchPath` that holds the dictionaries.
     public static func locateDirectory(explicit: String? = nil) throws -> String {
-        var candidates: [String] = []
-        if let explicit {
-            candidates.append(explicit)
-        } else {
-            if let env = ProcessInfo.processInfo.environment["GONGKAI_DICTIONARY_DIR"], !env.isEmpty {
-                candidates.append(env)
-            }
-            let executableDir = URL(fileURLWithPath: CommandLine.arguments.first.map(resolvedExecutable) ?? ".")
-                .deletingLastPathComponent().standardizedFileURL
-            candidates.append(executableDir.appendingPathComponent("../share/gongkai/dictionaries").standardizedFileURL.path)
-            for start in [executableDir, URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
-                var dir = start
-                while true {
-                    candidates.append(dir.appendingPathComponent("Index/dictionaries").path)
-                    let parent = dir.deletingLastPathComponent()
-                    if parent.path == dir.path { break }
-                    dir = parent
-                }
-            }
-        }
+        let candidates = searchPath(explicit: explicit, environment: ProcessInfo.processInfo.environment,
+                                    executable: CommandLine.arguments.first.map(resolvedExecutable) ?? ".",
+                                    currentDirectory: FileManager.default.currentDirectoryPath)
         for dir in candidates where FileManager.default.fileExists(atPath: dir + "/" + wordsFile) {
             return dir
         }
         throw DictionaryError.notFound(triedPaths: candidates)
+    }
+
+    /// Where the dictionaries are looked for, in order: `explicit` alone when given, else
+    /// `$GONGKAI_DICTIONARY_DIR` alone when set (an override that fell back elsewhere would hide
+    /// its mistake); else `<executable dir>/../share/gongkai/dictionaries` (an installed
+    /// `bin/gongkai`: /usr/bin finds /usr/share/…, /usr/local/bin /usr/local/share/…), then
+    /// `Index/dictionaries` in the executable's folder or any above it (a build in a checkout
+    /// uses its checkout's), then the package's `/usr/share/gongkai/dictionaries` and
+    /// `/usr/local/share/gongkai/dictionaries` (a binary copied elsewhere), then
+    /// `Index/dictionaries` from the current directory up.
+    public static func searchPath(explicit: String?, environment: [String: String], executable: String,
+                                  currentDirectory: String) -> [String] {
+        if let explicit { return [explicit] }
+        if let override = environment["GONGKAI_DICTIONARY_DIR"], !override.isEmpty { return [override] }
+        func checkouts(from start: URL) -> [String] {
+            var found: [String] = []
+            var dir = start
+            while true {
+                found.append(dir.appendingPathComponent("Index/dictionaries").path)
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { return found }
+                dir = parent
+            }
+        }
+        let executableDir = URL(fileURLWithPath: executable).deletingLastPathComponent().standardizedFileURL
+        let candidates = [executableDir.appendingPathComponent("../share/gongkai/dictionaries").standardizedFileURL.path]
+            + checkouts(from: executableDir)
+            + ["/usr/share/gongkai/dictionaries", "/usr/local/share/gongkai/dictionaries"]
+            + checkouts(from: URL(fileURLWithPath: currentDirectory).standardizedFileURL)
+        var seen = Set<String>()
+        return candidates.filter { seen.insert($0).inserted }
     }
 
     private static func resolvedExecutable(_ argument: String) -> String {

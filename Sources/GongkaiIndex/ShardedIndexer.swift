@@ -106,27 +106,30 @@ public final class ShardedIndexer {
 
     public func run(paths: [String], options: IndexOptions = IndexOptions()) throws -> IndexSummary {
         let started = Date()
+        // Held for the whole run, beside each shard's own: another sharded run would route
+        // against shard states this one is changing.
+        let lock = try IndexLock(databasePath: layout.root)
         let existing = try layout.read()
         if let existing, existing.key != key {
             throw ShardingError.keyMismatch(layout.root, stored: existing.key, requested: key)
         }
         if layout.holdsUnshardedDatabase { throw ShardingError.unshardedDatabase(layout.root) }
-        let files = try SourceFiles.list(paths)
+        let listing = try SourceFiles.list(paths)
         var states: [String: IndexState] = [:]
         for shard in existing?.shards ?? [] { states[shard] = try loadState(shard) }
-        let routing = try route(files, states: states, workers: options.workers)
+        let routing = try route(listing.files, states: states, workers: options.workers)
 
         try FileManager.default.createDirectory(atPath: layout.root + "/shards", withIntermediateDirectories: true)
         var summary = IndexSummary()
         summary.dryRun = options.dryRun
-        summary.failed = routing.failed
-        let shards = Set(states.keys).union(routing.files.keys).sorted()
+        summary.failed = listing.refused + routing.failed
+        let shards = Set(states.keys).union(routing.scans.keys).sorted()
         for shard in shards {
             var shardOptions = options
             shardOptions.sharedDomainNames = routing.names
             shardOptions.movedAway = routing.movedAway[shard] ?? []
             let indexer = Indexer(databasePath: layout.databasePath(shard), lexicon: lexicon)
-            summary.absorb(try indexer.run(paths: routing.files[shard] ?? [], options: shardOptions))
+            summary.absorb(try indexer.run(scanned: routing.scans[shard] ?? Scan(), options: shardOptions))
         }
         // A file that moved was removed from one shard and added to another: for the user it was updated.
         let moved = Set(summary.removed).intersection(summary.added)
@@ -138,6 +141,7 @@ public final class ShardedIndexer {
             try layout.write(key: key, shards: shards)
         }
         summary.seconds = Date().timeIntervalSince(started)
+        withExtendedLifetime(lock) {}
         return summary
     }
 
@@ -149,9 +153,9 @@ public final class ShardedIndexer {
         for shard in shards { CodeNames.merge(try loadState(shard).codeNames, into: &union) }
         let encoded = CodeNames.encode(union)
         for shard in shards where FileManager.default.fileExists(atPath: layout.databasePath(shard)) {
-            do {
+            try IndexError.mappingDatabaseErrors(at: layout.databasePath(shard)) {
                 let database = try WritableDatabase(path: layout.databasePath(shard))
-                guard try database.metadata(Schema.Metadata.codeNames) != encoded else { continue }
+                guard try database.metadata(Schema.Metadata.codeNames) != encoded else { return }
                 try database.setMetadata(Schema.Metadata.codeNames, encoded)
                 // The new revision keeps the side store of the old one.
                 let revision = try database.revision() + 1
@@ -160,31 +164,19 @@ public final class ShardedIndexer {
                 try side.prepareCommit(revision: revision)
                 try database.commit()
                 side.committed(revision: revision)
-            } catch let error as XapianError {
-                throw IndexError.database(error.description)
-            } catch let error as SideStoreError {
-                throw IndexError.database(error.description)
             }
         }
     }
 
     private func loadState(_ shard: String) throws -> IndexState {
         let path = layout.databasePath(shard)
-        guard FileManager.default.fileExists(atPath: path) else {
-            return IndexState(schemaVersion: nil, manifest: [:], codeNames: [:], domainNames: [])
-        }
-        do {
-            return try IndexState.load(try WritableDatabase(path: path))
-        } catch let error as XapianError where error.type == "DatabaseLockError" {
-            throw IndexError.locked(path)
-        } catch let error as XapianError {
-            throw IndexError.database(error.description)
-        }
+        guard FileManager.default.fileExists(atPath: path) else { return .empty }
+        return try IndexError.mappingDatabaseErrors(at: path) { try IndexState.load(try WritableDatabase(path: path)) }
     }
 
-    /// Where each file goes this run.
+    /// Where each file goes this run: each shard's part of the one scan of all files.
     struct Routing {
-        var files: [String: [String]] = [:]
+        var scans: [String: Scan] = [:]
         /// Per shard, files it holds that now belong to another.
         var movedAway: [String: Set<String>] = [:]
         /// Every shard's domain names and those of the changed files: the one vocabulary of all shards.
@@ -192,9 +184,9 @@ public final class ShardedIndexer {
         var failed: [IndexSummary.Failure] = []
     }
 
-    /// An unchanged file stays in the shard that holds it; a changed one is parsed for its
-    /// district or year. A file that cannot be read stays where it is (its records kept) and is
-    /// reported here.
+    /// An unchanged file stays in the shard that holds it; a changed one goes by its district or
+    /// year. A file that cannot be read stays where it is (its records kept) and is reported
+    /// here.
     private func route(_ files: [String], states: [String: IndexState], workers: Int) throws -> Routing {
         var routing = Routing()
         var holder: [String: String] = [:]
@@ -207,41 +199,26 @@ public final class ShardedIndexer {
             }
         }
         // Record ids are `<file name>:<ordinal>`, so names must be unique across all shards.
-        let pathsByName = Dictionary(manifest.values.map { ($0.name, $0.path) }) { first, _ in first }
-        let scanner = FileScanner(manifest: manifest)
-        try ParallelMap.run(files, workers: workers, transform: scanner.scan) { _, outcome in
-            switch outcome {
-            case .unchanged(let path):
-                routing.files[holder[path]!, default: []].append(path)
-            case .failed(let path, let reason):
-                routing.failed.append(.init(path: path, reason: reason))
-            case .changed(let scan):
-                let path = scan.entry.path
-                if let other = pathsByName[scan.entry.name], other != path {
-                    routing.failed.append(.init(path: path, reason: IndexError.duplicateFileName(scan.entry.name, other).description))
-                    return
-                }
-                let shard = key.shard(for: scan.info)
-                routing.files[shard, default: []].append(path)
-                routing.names.formUnion(scan.names)
-                if let previous = holder[path], previous != shard { routing.movedAway[previous, default: []].insert(path) }
+        var pathsByName = Dictionary(manifest.values.map { ($0.name, $0.path) }) { first, _ in first }
+        let scan = try Scan.of(files, manifest: manifest, workers: workers)
+        routing.failed = scan.failed
+        for path in scan.unchanged {
+            routing.scans[holder[path]!, default: Scan()].unchanged.append(path)
+            routing.scans[holder[path]!]!.listed.insert(path)
+        }
+        for file in scan.changed {
+            let path = file.entry.path
+            if let other = pathsByName[file.entry.name], other != path {
+                routing.failed.append(.init(path: path, reason: IndexError.duplicateFileName(file.entry.name, other).description))
+                continue
             }
+            pathsByName[file.entry.name] = path
+            let shard = key.shard(for: file.info)
+            routing.scans[shard, default: Scan()].changed.append(file)
+            routing.scans[shard]!.listed.insert(path)
+            routing.names.formUnion(file.names)
+            if let previous = holder[path], previous != shard { routing.movedAway[previous, default: []].insert(path) }
         }
         return routing
-    }
-}
-
-extension IndexSummary {
-    /// Adds one shard's run to the summary of all.
-    mutating func absorb(_ part: IndexSummary) {
-        added += part.added
-        updated += part.updated
-        unchanged += part.unchanged
-        removed += part.removed
-        failed += part.failed
-        records += part.records
-        bytes += part.bytes
-        documents += part.documents
-        rebuilt = rebuilt || part.rebuilt
     }
 }

@@ -168,6 +168,20 @@ public final class WritableDatabase {
         _ = try XapianError.check { gk_writable_commit(handle, $0) }
     }
 
+    /// Until `commitTransaction`, nothing is committed, not even by Xapian's automatic flushes;
+    /// closing the database first throws the changes away.
+    public func beginTransaction() throws {
+        _ = try XapianError.check { gk_writable_begin_transaction(handle, $0) }
+    }
+
+    public func commitTransaction() throws {
+        _ = try XapianError.check { gk_writable_commit_transaction(handle, $0) }
+    }
+
+    public func cancelTransaction() throws {
+        _ = try XapianError.check { gk_writable_cancel_transaction(handle, $0) }
+    }
+
     public var documentCount: UInt32 { gk_writable_doccount(handle) }
 
     /// The revision last committed; the next commit with changes makes `revision() + 1`.
@@ -186,6 +200,14 @@ public final class WritableDatabase {
         defer { gk_string_free(UnsafeMutableRawPointer(raw).assumingMemoryBound(to: CChar.self)) }
         return Array(UnsafeBufferPointer(start: raw, count: count))
     }
+}
+
+/// Calls `handler` with the exception's type and message when a C++ exception that nothing can
+/// catch is about to terminate the process (libxapian throws from inside noexcept code when a
+/// write fails during a flush). The handler should report, clean up and exit; if it returns,
+/// the process aborts.
+public func setUncaughtXapianErrorHandler(_ handler: @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void) {
+    gk_set_terminate_handler(handler)
 }
 
 /// Merges databases into a new, compact one (as `xapian-compact` does). Document ids are

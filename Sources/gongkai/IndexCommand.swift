@@ -2,6 +2,7 @@ import ArgumentParser
 import ChineseAnalysis
 import Foundation
 import GongkaiIndex
+import Synchronization
 
 /// `gongkai index`: parse disclosures and write them into the Xapian database.
 struct IndexCommand: ParsableCommand {
@@ -30,7 +31,7 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Threads reading and parsing files. Default: the number of cores.")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Files between commits; a crash loses at most this many files' work.")
+    @Option(help: "Files between commits, whether updating or building a new database: a crash (even SIGKILL) loses at most this many files' work, and readers only ever see whole files. A killed build of a new database is taken over by the next run.")
     var commitEvery = IndexOptions().filesPerCommit
 
     @Option(help: "Write one database per district or per year under --db (see the README). A sharded folder keeps its key when this is left out.")
@@ -46,6 +47,9 @@ struct IndexCommand: ParsableCommand {
         // here, before any thread starts, because Xapian reads it from the environment; a
         // user's value wins.
         setenv("XAPIAN_FLUSH_THRESHOLD", "1000", 0)
+        // A Xapian error C++ cannot catch (a write failing inside a flush, as on a full disk)
+        // ends the run like any database error: a message, the staging folder removed, exit 2.
+        UncaughtXapianError.exitOnUncaughtError(messagePrefix: "gongkai index", status: 2)
         var options = IndexOptions()
         options.keepMissing = keepMissing
         options.dryRun = dryRun
@@ -78,8 +82,9 @@ enum SummaryFormatter {
         if s.rebuilt { lines.append("the index was written by another schema version: \(s.dryRun ? "would rebuild" : "rebuilt") it") }
         let mb = Double(s.bytes) / 1_000_000
         let rate = s.seconds > 0 ? mb / s.seconds : 0
+        let resumed = s.resumed > 0 ? " (\(s.resumed) taken over from a killed run)" : ""
         lines.append("""
-            \(verb) \(db): \(s.added.count) added, \(s.updated.count) updated, \(s.unchanged.count) unchanged, \
+            \(verb) \(db): \(s.added.count) added\(resumed), \(s.updated.count) updated, \(s.unchanged.count) unchanged, \
             \(s.removed.count) removed, \(s.failed.count) failed; \(s.records) records from \
             \(String(format: "%.1f", mb)) MB in \(String(format: "%.2f", s.seconds)) s (\(String(format: "%.2f", rate)) MB/s); \
             \(s.documents) documents in the index
@@ -100,6 +105,7 @@ enum SummaryFormatter {
             ("dry_run", .bool(s.dryRun)),
             ("rebuilt", .bool(s.rebuilt)),
             ("added", list(s.added)),
+            ("resumed", .int(s.resumed)),
             ("updated", list(s.updated)),
             ("unchanged", .int(s.unchanged.count)),
             ("removed", list(s.removed)),
@@ -148,10 +154,10 @@ struct ProgressReporter: Sendable {
     }
 
     /// A flag set from the progress callback and read after the run.
-    final class Flag: @unchecked Sendable {
-        // Only touched from the indexer's writing thread and after it has finished.
-        private(set) var isSet = false
-        func set() { isSet = true }
+    final class Flag: Sendable {
+        private let value = Atomic(false)
+        var isSet: Bool { value.load(ordering: .relaxed) }
+        func set() { value.store(true, ordering: .relaxed) }
     }
 }
 

@@ -4,7 +4,6 @@ import Foundation
 import GongkaiIndex
 import GongkaiServer
 import Logging
-import NIOCore
 
 /// `gongkai serve`: the daemon.
 struct ServeCommand: ParsableCommand {
@@ -31,7 +30,7 @@ struct ServeCommand: ParsableCommand {
     var socketMode: String = "0660"
 
     @Option(help: "Worker threads (each with its own database handle). Default: the number of cores.")
-    var workers: Int = System.coreCount
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Seconds a connection may go without a whole request line while it has nothing to answer, or without its client reading its answers, before it is closed.")
     var idleTimeout: Int64 = 300

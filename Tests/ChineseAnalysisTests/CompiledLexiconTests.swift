@@ -91,3 +91,34 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+/// Where the daemon finds its dictionaries: installed, copied, in a checkout, overridden.
+@Suite struct DictionaryLookupTests {
+    @Test func anInstalledBinaryLooksBesideItselfThenInTheCheckoutThenWhereThePackagePutsThem() {
+        let path = Lexicon.searchPath(explicit: nil, environment: [:], executable: "/usr/bin/gongkai", currentDirectory: "/srv/x")
+        #expect(path == ["/usr/share/gongkai/dictionaries", "/usr/bin/Index/dictionaries", "/usr/Index/dictionaries",
+                         "/Index/dictionaries", "/usr/local/share/gongkai/dictionaries", "/srv/x/Index/dictionaries",
+                         "/srv/Index/dictionaries"])
+        let local = Lexicon.searchPath(explicit: nil, environment: ["GONGKAI_DICTIONARY_DIR": ""], executable: "/usr/local/bin/gongkai",
+                                       currentDirectory: "/")
+        #expect(local.first == "/usr/local/share/gongkai/dictionaries")
+        #expect(local.contains("/usr/share/gongkai/dictionaries"))
+    }
+
+    @Test func anOverrideIsTheOnlyPlaceLookedIn() {
+        #expect(Lexicon.searchPath(explicit: nil, environment: ["GONGKAI_DICTIONARY_DIR": "/opt/d"], executable: "/usr/bin/gongkai",
+                                   currentDirectory: "/") == ["/opt/d"])
+        #expect(Lexicon.searchPath(explicit: "/e", environment: ["GONGKAI_DICTIONARY_DIR": "/opt/d"], executable: "/usr/bin/gongkai",
+                                   currentDirectory: "/") == ["/e"])
+    }
+
+    @Test func theErrorNamesEveryPathTried() throws {
+        let missing = NSTemporaryDirectory() + "no-dictionaries-" + UUID().uuidString.prefix(8)
+        #expect {
+            try Lexicon.locateDirectory(explicit: missing)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("tried, in order: \(missing).") && text.contains("GONGKAI_DICTIONARY_DIR")
+        }
+    }
+}

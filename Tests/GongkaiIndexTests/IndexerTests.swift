@@ -58,6 +58,66 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
         #expect(try search(scratch, SearchRequest()).total == first.records)
     }
 
+    /// `gongkai-index.timer` re-runs the indexer hourly: a run that changes nothing must not
+    /// make the daemon reopen (and empty its result cache) for a new revision.
+    @Test func anUnchangedRerunCommitsNothingAndKeepsTheRevision() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try index(scratch)
+        let before = try Database(path: scratch.database).revision()
+        _ = try index(scratch)
+        _ = try index(scratch) { $0.workers = 1 }
+        #expect(try Database(path: scratch.database).revision() == before)
+
+        let sharded = scratch.directory + "/sharded"
+        let indexer = ShardedIndexer(root: sharded, key: .district, lexicon: sharedAnalyzers.lexicon)
+        _ = try indexer.run(paths: [scratch.corpus])
+        let shards = try #require(try ShardLayout(root: sharded).read()).shards
+        let revisions = try shards.map { try Database(path: sharded + "/shards/" + $0).revision() }
+        _ = try indexer.run(paths: [scratch.corpus])
+        #expect(try shards.map { try Database(path: sharded + "/shards/" + $0).revision() } == revisions)
+    }
+
+    @Test func aRunIsRefusedWhileAnotherHoldsTheDatabase() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        var held: IndexLock? = try IndexLock(databasePath: scratch.database + "/")
+        #expect(throws: IndexError.locked(scratch.database)) { try index(scratch) }
+        #expect(held != nil)
+        held = nil
+        #expect(try index(scratch).added.count == 4)
+    }
+
+    /// Two files of one name would share record ids (`<file name>:<ordinal>`), also when both
+    /// are new in the same run.
+    @Test func twoNewFilesOfOneNameAreNotBothIndexed() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let original = try scratch.file("002_")
+        let twinFolder = scratch.corpus + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: twinFolder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: original, toPath: twinFolder + "/" + (original as NSString).lastPathComponent)
+        let summary = try index(scratch) { $0.workers = 1 }
+        #expect(summary.added.count == 4)
+        #expect(summary.failed.count == 1 && summary.failed.first?.reason.contains("same name") == true)
+    }
+
+    /// A file moved to another folder keeps its name, and with it its record ids: one run
+    /// removes it from its old path and adds it at the new one.
+    @Test func aFileMovedToAnotherFolderIsReindexedInOneRun() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let first = try index(scratch)
+        let old = try scratch.file("002_")
+        let folder = scratch.corpus + "/moved"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let new = folder + "/" + (old as NSString).lastPathComponent
+        try FileManager.default.moveItem(atPath: old, toPath: new)
+        let moved = try index(scratch)
+        #expect(moved.failed.isEmpty && moved.added == [new] && moved.removed == [old] && moved.documents == 4)
+        #expect(try search(scratch, SearchRequest()).total == first.records)
+    }
+
     @Test func editingOneFileReplacesExactlyItsRecords() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
@@ -159,7 +219,7 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
         }
         var build = ParallelBuild(staging: scratch.directory + "/staging", analyzer: Analyzer(lexicon: sharedAnalyzers.lexicon), workers: 2)
         build.filesPerPart = 2
-        let result = try build.run(files: files) { _, _ in }
+        let result = try build.run(files: try Scan.of(files, manifest: [:], workers: 2).changed.map(\.entry)) { _, _ in }
         let parts = try FileManager.default.contentsOfDirectory(atPath: scratch.directory + "/staging").filter { $0.hasPrefix("part-") }
         #expect(parts.count >= files.count / build.filesPerPart)
 

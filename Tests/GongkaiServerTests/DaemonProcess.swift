@@ -248,15 +248,19 @@ func boundSocket(_ path: String, type: __socket_type) throws -> Int32 {
     return fd
 }
 
-/// Starts `gongkai` as systemd's socket activation does: `listening` becomes descriptor 3,
-/// LISTEN_FDS=1 and LISTEN_PID is the daemon's own pid (sh sets it, then execs in place).
-func spawnActivated(listening: Int32, arguments: [String], environment: [String: String]) throws -> pid_t {
+/// Starts `gongkai` (or another `executable`) as systemd's socket activation does: `listening`
+/// becomes descriptor 3, LISTEN_FDS=1 and LISTEN_PID is the daemon's own pid (sh sets it, then
+/// execs in place), in the root folder as systemd's default working directory, and with
+/// `user` (uid, gid) through setpriv, which execs in place too.
+func spawnActivated(listening: Int32, executable: String = TestPaths.gongkai, arguments: [String], environment: [String: String],
+                    user: (uid: UInt32, gid: UInt32)? = nil) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     // dup2 clears close-on-exec on the copy; the test's own sockets are all close-on-exec.
     posix_spawn_file_actions_adddup2(&actions, listening, 3)
-    let argv = ["/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\"", TestPaths.gongkai] + arguments
+    let dropPrivileges = user.map { ["/usr/bin/setpriv", "--reuid=\($0.uid)", "--regid=\($0.gid)", "--clear-groups"] } ?? []
+    let argv = dropPrivileges + ["/bin/sh", "-c", "cd / && export LISTEN_PID=$$ && exec \"$0\" \"$@\"", executable] + arguments
     var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     variables["LISTEN_FDS"] = "1"
     let envp = variables.map { "\($0.key)=\($0.value)" }
@@ -264,7 +268,7 @@ func spawnActivated(listening: Int32, arguments: [String], environment: [String:
     let cArgv = argv.map { strdup($0) } + [nil]
     let cEnvp = envp.map { strdup($0) } + [nil]
     defer { (cArgv + cEnvp).forEach { free($0) } }
-    let result = posix_spawn(&pid, "/bin/sh", &actions, nil, cArgv, cEnvp)
+    let result = posix_spawn(&pid, argv[0], &actions, nil, cArgv, cEnvp)
     guard result == 0 else { throw TestFailure("posix_spawn: \(String(cString: strerror(result)))") }
     return pid
 }

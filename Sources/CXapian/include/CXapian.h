@@ -66,6 +66,11 @@ int gk_writable_delete_by_term(gk_writable *db, const char *term, size_t length,
 int gk_writable_set_metadata(gk_writable *db, const char *key, const char *value, size_t length,
                              gk_error **error);
 int gk_writable_commit(gk_writable *db, gk_error **error);
+/// Groups changes so that they commit together (Xapian's flushes inside a transaction write
+/// but do not commit). Committing or cancelling ends the transaction. Return 0 on success.
+int gk_writable_begin_transaction(gk_writable *db, gk_error **error);
+int gk_writable_commit_transaction(gk_writable *db, gk_error **error);
+int gk_writable_cancel_transaction(gk_writable *db, gk_error **error);
 /// Documents currently in the database, counting uncommitted changes.
 uint32_t gk_writable_doccount(gk_writable *db);
 /// The revision last committed (the next commit makes revision + 1).
@@ -81,6 +86,13 @@ char *gk_writable_all_terms(gk_writable *db, const char *prefix, size_t *length,
 char *gk_writable_metadata_keys(gk_writable *db, const char *prefix, size_t *length, gk_error **error);
 
 void gk_string_free(char *string);
+
+/// Called with the exception's type and message when the process is about to terminate
+/// because of a C++ exception nothing can catch (libxapian 1.4 throws from inside noexcept
+/// code when a write fails during a flush, e.g. on a full disk). The handler should report,
+/// clean up and exit; if it returns, the process aborts.
+typedef void (*gk_terminate_handler)(const char *type, const char *message);
+void gk_set_terminate_handler(gk_terminate_handler handler);
 
 /// Merges the databases at `sources` into a new compact database at `destination`. Returns 0 on
 /// success.

@@ -8,6 +8,16 @@ enum SegmentMerger {
         let segment: Segment
         /// Added to the segment's docids.
         let offset: UInt32
+        /// Documents taken from the segment's start: a part's segment may hold documents its
+        /// database never committed (the build was killed between writing the two).
+        var span: Int
+
+        init(segment: Segment, offset: UInt32, span: Int? = nil) {
+            self.segment = segment
+            self.offset = offset
+            self.span = min(span ?? segment.span, segment.span)
+        }
+
         var first: UInt32 { segment.firstDocid + offset }
     }
 
@@ -15,8 +25,8 @@ enum SegmentMerger {
         let sources = sources.sorted { $0.first < $1.first }
         guard let firstSource = sources.first else { throw SideStoreError.corrupt("nothing to merge") }
         let first = firstSource.first
-        let end = sources.map { $0.first + UInt32($0.segment.span) }.max()!
-        for (a, b) in zip(sources, sources.dropFirst()) where a.first + UInt32(a.segment.span) > b.first {
+        let end = sources.map { $0.first + UInt32($0.span) }.max()!
+        for (a, b) in zip(sources, sources.dropFirst()) where a.first + UInt32(a.span) > b.first {
             throw SideStoreError.corrupt("segments \(a.segment.path) and \(b.segment.path) overlap")
         }
         let span = Int(end - first)
@@ -45,7 +55,7 @@ enum SegmentMerger {
                 list.decode(into: &docids, wdf: &wdf, positions: &positions, positionStarts: &starts,
                             wantWdf: true, wantPositions: list.flags.contains(.positions))
                 let shift = source.first - first
-                for (i, docid) in docids.enumerated() {
+                for (i, docid) in docids.enumerated() where docid <= UInt32(source.span) {
                     let relative = docid + shift
                     if deleted.contains(first + relative - 1) { continue }
                     mergedDocids.append(relative)
@@ -86,7 +96,7 @@ enum SegmentMerger {
             var ordinals = [UInt32](repeating: 0, count: span)
             for (s, source) in sources.enumerated() {
                 let base = Int(source.first - first)
-                for index in 0..<source.segment.span where !deleted.contains(source.first + UInt32(index)) {
+                for index in 0..<source.span where !deleted.contains(source.first + UInt32(index)) {
                     ordinals[base + index] = maps[s][Int(source.segment.ordinal(facet, index))]
                 }
             }
@@ -114,7 +124,7 @@ enum SegmentMerger {
         var lengths = [UInt32](repeating: 0, count: span)
         for source in sources {
             let base = Int(source.first - first)
-            for index in 0..<source.segment.span where !deleted.contains(source.first + UInt32(index)) {
+            for index in 0..<source.span where !deleted.contains(source.first + UInt32(index)) {
                 amounts[base + index] = source.segment.amount(index) ?? Int64.min
                 lengths[base + index] = source.segment.length(index)
             }
