@@ -42,6 +42,15 @@ public enum FileBytes {
         return bytes
     }
 
+    /// Everything an open descriptor still gives, up to `limit` bytes: the loop every read of a
+    /// source goes through, reading on when a signal interrupts (kept apart so that tests can
+    /// drive it with a descriptor that blocks, such as a FIFO's).
+    public static func readToEnd(_ fd: Int32, path: String, limit: Int = FileBytes.maximumSize) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try append(from: fd, path: path, into: &bytes, upTo: limit)
+        return bytes
+    }
+
     /// Reads until the end of the file or until `bytes` holds `limit` bytes.
     private static func append(from fd: Int32, path: String, into bytes: inout [UInt8], upTo limit: Int) throws {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
