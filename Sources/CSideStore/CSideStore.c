@@ -31,6 +31,30 @@ static inline uint32_t load_u32(const uint8_t *p) {
 
 #define BLOCK_SIZE 128
 
+// Reads `n` values of `width` bits (LSB first) from `*cursor`, moving it past them.
+static inline void unpack(const uint8_t **cursor, const uint8_t *limit, unsigned width, size_t n, uint32_t *out) {
+    const uint8_t *p = *cursor;
+    if (width == 0) {
+        for (size_t i = 0; i < n; ++i) out[i] = 0;
+        return;
+    }
+    uint64_t buffer = 0;
+    unsigned held = 0;
+    uint64_t mask = width >= 32 ? 0xFFFFFFFFu : (((uint64_t)1 << width) - 1);
+    for (size_t i = 0; i < n; ++i) {
+        while (held < width) {
+            buffer |= (uint64_t)(p < limit ? *p : 0) << held;
+            ++p;
+            held += 8;
+        }
+        out[i] = (uint32_t)(buffer & mask);
+        buffer >>= width;
+        held -= width;
+    }
+    size_t bytes = (n * width + 7) / 8;
+    *cursor += bytes;
+}
+
 size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
                       const int32_t *blocks, size_t block_count,
                       uint32_t *docids, uint32_t *wdf, const uint8_t **positions) {
@@ -50,12 +74,17 @@ size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count
         if (n > BLOCK_SIZE) n = BLOCK_SIZE;
         const uint8_t *cursor = data;
         uint32_t docid = block == 0 ? 0 : load_u32(start + (block - 1) * 8);
+        // Docid gaps less one, then wdf less one, each bit-packed at the block's width.
+        unsigned width = cursor < end ? *cursor++ : 0;
+        unpack(&cursor, end, width, n, docids + row);
         for (size_t i = 0; i < n; ++i) {
-            docid += read_varint(&cursor, end);
+            docid += docids[row + i] + 1;
             docids[row + i] = docid;
         }
         if (flags & GK_SIDE_WDF) {
-            for (size_t i = 0; i < n; ++i) wdf[row + i] = read_varint(&cursor, end);
+            width = cursor < end ? *cursor++ : 0;
+            unpack(&cursor, end, width, n, wdf + row);
+            for (size_t i = 0; i < n; ++i) wdf[row + i] += 1;
         } else {
             for (size_t i = 0; i < n; ++i) wdf[row + i] = 0;
         }

@@ -93,7 +93,6 @@ enum StoredRecord {
         }
         if let name = record.projectName { members.append(("project_name", .string(name))) }
         if let code = record.projectCode { members.append(("project_code", .string(Schema.normalizedProjectCode(code)))) }
-        if let key = record.projectKey { members.append(("project_key", .string(key.rawValue))) }
         if let indicator = record.indicator {
             let fields: [(String, String?)] = [
                 ("level1", indicator.level1), ("level2", indicator.level2), ("level3", indicator.level3),
@@ -181,10 +180,6 @@ enum StoredRecord {
                             amounts: amounts, projectName: try string("project_name"), projectCode: try string("project_code"),
                             indicator: indicator, fields: fields)
         record.page = try int("page", in: source)
-        if let key = try string("project_key") {
-            guard let projectKey = ProjectKey(rawValue: key) else { throw DecodeError(description: "bad project key in \(id)") }
-            record.projectKey = projectKey
-        }
         return (id, String(id[..<colon]), record)
     }
 }

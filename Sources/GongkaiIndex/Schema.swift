@@ -74,10 +74,11 @@ public enum Schema {
                    terms: { $0.info.city.map { [$0] } ?? [] }),
         // Every record of a project carries the project's identity across documents (`ProjectKey`);
         // a record keyed by code is found under the key of its name too, so that the years in
-        // which the project had no code join its timeline.
-        IndexField(.projectKey, prefix: "XI", filter: .exactValue,
-                   facets: [FacetSpec("project_key", slot: 11, rendering: .text) { $0.record.projectKey?.rawValue }],
-                   terms: { fields in fields.projectKeyTerms }),
+        // which the project had no code join its timeline. A name key is long (district,
+        // department and name): its term holds a hash of it, the key itself is derived from the
+        // record's own fields when it is read.
+        IndexField(.projectKey, prefix: "XI", filter: .exactValue, facets: [],
+                   terms: { fields in fields.projectKeyTerms }, termValue: ProjectKey.termValue),
     ]
 
     /// The field called `name`.
@@ -175,19 +176,23 @@ public struct IndexField: Sendable {
     /// The values of the field's boolean terms for a record, without the prefix.
     let terms: @Sendable (RecordFields) -> [String]
 
+    /// How a value is written in the term (itself, unless the field says otherwise).
+    let termValue: @Sendable (String) -> String
+
     init(_ name: FieldName, prefix: String?, filter: FilterSyntax, range: RangeSlot? = nil, facets: [FacetSpec],
-         terms: @escaping @Sendable (RecordFields) -> [String]) {
+         terms: @escaping @Sendable (RecordFields) -> [String], termValue: @escaping @Sendable (String) -> String = { $0 }) {
         self.name = name
         termPrefix = prefix
         self.filter = filter
         self.range = range
         self.facets = facets
         self.terms = terms
+        self.termValue = termValue
     }
 
     /// The boolean term for one value of the field.
     func term(_ value: String) -> String? {
-        termPrefix.map { Schema.term($0, value) }
+        termPrefix.map { Schema.term($0, termValue(value)) }
     }
 }
 
@@ -270,6 +275,7 @@ struct RecordFields {
     }
 
     /// The record's project key, and for a key by code also the key its name would have.
+    /// The record's project keys (raw; `ProjectKey.termValue` shortens them in the terms).
     var projectKeyTerms: [String] {
         guard let key = record.projectKey else { return [] }
         guard key.basis == .code, let name = record.projectName else { return [key.rawValue] }
@@ -288,5 +294,23 @@ extension Array where Element: Hashable {
     var distinctInOrder: [Element] {
         var seen = Set<Element>()
         return filter { seen.insert($0).inserted }
+    }
+}
+
+extension ProjectKey {
+    /// A key as its `XI` term holds it: a code key as it is, a name key as `name:` and the 16 hex
+    /// digits of the FNV-1a 64 hash of the whole key.
+    @Sendable static func termValue(_ raw: String) -> String {
+        raw.hasPrefix("name:") ? "name:" + Schema.fnv1a64Hex(raw) : raw
+    }
+}
+
+extension Record {
+    /// The record with its project key, derived from its own fields and its document's, as the
+    /// parser derived it.
+    func withProjectKey(in info: DocumentInfo) -> Record {
+        var record = self
+        record.projectKey = ProjectKey.of(code: projectCode, name: projectName, department: info.department, district: info.district)
+        return record
     }
 }

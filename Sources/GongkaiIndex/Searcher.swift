@@ -225,7 +225,8 @@ struct XapianSearch {
             throw StoredRecord.DecodeError(description: "not a Gongkai record (no record type)")
         }
         let decoded = try StoredRecord.decode(match.data, type: type)
-        return SearchHit(id: decoded.id, fileName: decoded.fileName, record: decoded.record, info: documentInfo(facetValue: value),
+        let info = documentInfo(facetValue: value)
+        return SearchHit(id: decoded.id, fileName: decoded.fileName, record: decoded.record.withProjectKey(in: info), info: info,
                          snippet: snippets.snippet(for: decoded.record.text), weight: nil)
     }
 

@@ -17,7 +17,9 @@ enum {
 };
 
 /// Decodes the blocks `blocks[0..block_count)` of one term's postings (`start`: the term's block
-/// index, then its blocks; `count` documents in all). Writes per document its relative docid and
+/// index, then its blocks; `count` documents in all). A block holds a byte of bit width and the
+/// docid gaps less one bit-packed at it, then (GK_SIDE_WDF) a width and the wdf less one, then
+/// (GK_SIDE_POSITIONS) each document's positions as varint deltas. Writes per document its relative docid and
 /// wdf (0 without GK_SIDE_WDF) and, when `positions` is not NULL and the term has positions, where
 /// the document's positions start. Returns the number of documents written.
 size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,

@@ -6,20 +6,21 @@ import Glibc
 /// counts and sums without Xapian's matcher. See `Index/SCHEMA.md` ("Side store") for the layout.
 ///
 /// File layout (little-endian):
-/// - header: magic `GKSIDE04`, first docid (u32), span (u32), term count (u32), facet count (u32),
+/// - header: magic `GKSIDE05`, first docid (u32), span (u32), term count (u32), facet count (u32),
 ///   then one (offset u64, length u64) per section, in `Section` order;
 /// - `termOffsets`: (term count + 1) × u32 into `termBytes`; `termBytes`: the terms, sorted by bytes;
 /// - `termInfo`: per term 16 bytes: postings offset (u64), document frequency (u32), flags (u32);
 /// - `postings`: per term, a block index (per 128 documents: last docid u32, byte length u32)
-///   then the blocks: docid deltas, then (content terms) wdf, then (positional terms) positions,
-///   all unsigned LEB128 varints; docids are relative (1 = `firstDocid`);
+///   then the blocks: docid gaps less one and (content terms) wdf less one, each bit-packed at the
+///   width of its largest behind a byte of width, then (positional terms) positions as unsigned
+///   LEB128 deltas; docids are relative (1 = `firstDocid`);
 /// - `columns`: per facet, the width of its ordinals (u32: 1, 2 or 4) then `span` ordinals (0 = no
 ///   value), each column starting 8-aligned; then `span` amounts (i64 millionths of 万元, `Int64.min`
 ///   = none); then `span` document lengths (u32);
 /// - `dictionaries`: per facet, a count (u32), then (count + 1) × u32 offsets and the values' bytes.
 final class Segment: @unchecked Sendable {
     // Immutable after init; the mapping is read-only and shared by every thread.
-    static let magic: [UInt8] = Array("GKSIDE04".utf8)
+    static let magic: [UInt8] = Array("GKSIDE05".utf8)
     static let blockSize = 128
 
     enum Section: Int, CaseIterable {
@@ -290,53 +291,24 @@ struct PostingList {
         start.loadUnaligned(fromByteOffset: block * 8, as: UInt32.self)
     }
 
-    /// Decodes every posting: relative docids, wdf (or 0), and per document its positions' range
-    /// in `positions` when positional (`wantPositions`).
+    /// Decodes every posting: relative docids, wdf (or 0), and, when `wantPositions`, every
+    /// document's positions laid out one after another (`positionStarts[i]` where document i's
+    /// begin, one more entry at the end).
     func decode(into docids: inout [UInt32], wdf: inout [UInt32], positions: inout [UInt32], positionStarts: inout [Int],
                 wantWdf: Bool, wantPositions: Bool) {
-        docids.removeAll(keepingCapacity: true)
-        wdf.removeAll(keepingCapacity: true)
+        let postings = TermPostings(self, within: nil, keepPositions: wantPositions)
+        docids = postings.docids
+        wdf = postings.wdf
         positions.removeAll(keepingCapacity: true)
         positionStarts.removeAll(keepingCapacity: true)
-        docids.reserveCapacity(count)
-        let hasWdf = flags.contains(.wdf)
-        let hasPositions = flags.contains(.positions)
-        var data = start + blockCount * 8
-        var previous: UInt32 = 0
-        var remaining = count
-        var blockWdf = [UInt32](repeating: 0, count: Segment.blockSize)
-        for block in 0..<blockCount {
-            let length = Int(start.loadUnaligned(fromByteOffset: block * 8 + 4, as: UInt32.self))
-            let blockEnd = min(data + length, limit)
-            var cursor = data
-            let n = min(remaining, Segment.blockSize)
-            for _ in 0..<n {
-                previous &+= Varint.read(&cursor, limit: blockEnd)
-                docids.append(previous)
-            }
-            if hasWdf {
-                for i in 0..<n {
-                    let value = Varint.read(&cursor, limit: blockEnd)
-                    blockWdf[i] = value
-                    if wantWdf { wdf.append(value) }
-                }
-            } else if wantWdf {
-                for _ in 0..<n { wdf.append(0) }
-            }
-            if hasPositions && wantPositions {
-                for i in 0..<n {
-                    positionStarts.append(positions.count)
-                    var position: UInt32 = 0
-                    for _ in 0..<blockWdf[i] {
-                        position &+= Varint.read(&cursor, limit: blockEnd)
-                        positions.append(position)
-                    }
-                }
-            }
-            data = blockEnd
-            remaining -= n
+        guard wantPositions else { return }
+        var buffer: [UInt32] = []
+        for row in docids.indices {
+            positionStarts.append(positions.count)
+            postings.positions(row: row, into: &buffer)
+            positions += buffer
         }
-        if wantPositions { positionStarts.append(positions.count) }
+        positionStarts.append(positions.count)
     }
 }
 

@@ -146,15 +146,19 @@ final class SegmentBuilder {
         var previous: UInt32 = 0
         var positionCursor = 0
         var block: [UInt8] = []
+        var values: [UInt32] = []
         for b in 0..<blocks {
             block.removeAll(keepingCapacity: true)
             let range = (b * Segment.blockSize)..<min(docids.count, (b + 1) * Segment.blockSize)
+            // Docid gaps less one (consecutive docids cost nothing), bit-packed.
+            values.removeAll(keepingCapacity: true)
             for i in range {
-                Varint.append(docids[i] - previous, to: &block)
+                values.append(docids[i] - previous - 1)
                 previous = docids[i]
             }
+            BitPacking.append(values, to: &block)
             if flags.contains(.wdf) {
-                for i in range { Varint.append(wdf[i], to: &block) }
+                BitPacking.append(range.map { max(wdf[$0], 1) - 1 }, to: &block)
             }
             if flags.contains(.positions) {
                 for i in range {
@@ -209,6 +213,28 @@ extension Array where Element == UInt8 {
 
     mutating func alignTo8() {
         while count % 8 != 0 { append(0) }
+    }
+}
+
+/// Values bit-packed at the width of the largest: a byte of width, then the values LSB first.
+enum BitPacking {
+    static func append(_ values: [UInt32], to out: inout [UInt8]) {
+        let largest = values.max() ?? 0
+        let width = largest == 0 ? 0 : UInt32.bitWidth - largest.leadingZeroBitCount
+        out.append(UInt8(width))
+        guard width > 0 else { return }
+        var buffer: UInt64 = 0
+        var held = 0
+        for value in values {
+            buffer |= UInt64(value) << held
+            held += width
+            while held >= 8 {
+                out.append(UInt8(truncatingIfNeeded: buffer))
+                buffer >>= 8
+                held -= 8
+            }
+        }
+        if held > 0 { out.append(UInt8(truncatingIfNeeded: buffer)) }
     }
 }
 

@@ -226,7 +226,8 @@ struct SideSearch {
             throw StoredRecord.DecodeError(description: "its data cannot be read: \(error)")
         }
         let decoded = try StoredRecord.decode(data, type: type)
-        return SearchHit(id: decoded.id, fileName: decoded.fileName, record: decoded.record, info: documentInfo(facetValue: value),
+        let info = documentInfo(facetValue: value)
+        return SearchHit(id: decoded.id, fileName: decoded.fileName, record: decoded.record.withProjectKey(in: info), info: info,
                          snippet: snippets.snippet(for: decoded.record.text),
                          weight: request.explain ? candidate.weight : nil)
     }
