@@ -103,9 +103,10 @@ public final class Daemon: Sendable {
     private func bootstrap(group: EventLoopGroup, workers: NIOThreadPool, tracker: ConnectionTracker) -> ServerBootstrap {
         let answering = PooledSearchService(service: service, workers: workers)
         let budget = UnfinishedInputBudget(capacity: configuration.unfinishedInputBudget)
-        var limits = ConnectionLimits()
-        limits.idleTimeout = .seconds(configuration.idleTimeout)
-        limits.lineTimeout = .nanoseconds(Int64(configuration.lineTimeout * 1e9))
+        var connectionLimits = ConnectionLimits()
+        connectionLimits.idleTimeout = .seconds(configuration.idleTimeout)
+        connectionLimits.lineTimeout = .nanoseconds(Int64(configuration.lineTimeout * 1e9))
+        let limits = connectionLimits
         return ServerBootstrap(group: group)
             .serverChannelInitializer { [logger] channel in
                 channel.eventLoop.makeCompletedFuture {

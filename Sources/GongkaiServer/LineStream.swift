@@ -19,7 +19,7 @@ public struct LineStream: Sendable {
 }
 
 /// Where a stream's lines go.
-public protocol LineSink: AnyObject {
+public protocol LineSink: AnyObject, Sendable {
     /// Queues one line (without its newline). Blocks while the client is behind; false once the
     /// client is gone, after which the producer stops.
     func write(_ line: String) -> Bool
@@ -28,7 +28,8 @@ public protocol LineSink: AnyObject {
 }
 
 /// Collects a stream's lines, for callers without a connection (`SearchService.respond(to:)`).
-final class CollectingSink: LineSink {
+/// Used by one thread: the one that runs the stream.
+final class CollectingSink: LineSink, @unchecked Sendable {
     private(set) var lines: [String] = []
 
     func write(_ line: String) -> Bool {

@@ -234,7 +234,8 @@ extension ShardedServingTests {
 /// The export's producer, in process: it stops at the first line the client cannot take.
 @Suite struct ExportStreamTests {
     /// A client that takes `capacity` lines, then is gone.
-    final class LeavingClient: LineSink {
+    /// Used by the one thread that runs the stream.
+    final class LeavingClient: LineSink, @unchecked Sendable {
         let capacity: Int
         var attempts = 0
         var finished = false

@@ -6,21 +6,22 @@ import Glibc
 /// counts and sums without Xapian's matcher. See `Index/SCHEMA.md` ("Side store") for the layout.
 ///
 /// File layout (little-endian):
-/// - header: magic `GKSIDE05`, first docid (u32), span (u32), term count (u32), facet count (u32),
+/// - header: magic `GKSIDE06`, first docid (u32), span (u32), term count (u32), facet count (u32),
 ///   then one (offset u64, length u64) per section, in `Section` order;
 /// - `termOffsets`: (term count + 1) × u32 into `termBytes`; `termBytes`: the terms, sorted by bytes;
 /// - `termInfo`: per term 16 bytes: postings offset (u64), document frequency (u32), flags (u32);
 /// - `postings`: per term, a block index (per 128 documents: last docid u32, byte length u32)
 ///   then the blocks: docid gaps less one and (content terms) wdf less one, each bit-packed at the
-///   width of its largest behind a byte of width, then (positional terms) positions as unsigned
-///   LEB128 deltas; docids are relative (1 = `firstDocid`);
+///   width of its largest behind a byte of width, then (positional terms) every document's first
+///   position and the gaps to its next ones, bit-packed the same way; docids are relative (1 =
+///   `firstDocid`);
 /// - `columns`: per facet, the width of its ordinals (u32: 1, 2 or 4) then `span` ordinals (0 = no
 ///   value), each column starting 8-aligned; then `span` amounts (i64 millionths of 万元, `Int64.min`
 ///   = none); then `span` document lengths (u32);
 /// - `dictionaries`: per facet, a count (u32), then (count + 1) × u32 offsets and the values' bytes.
 final class Segment: @unchecked Sendable {
     // Immutable after init; the mapping is read-only and shared by every thread.
-    static let magic: [UInt8] = Array("GKSIDE05".utf8)
+    static let magic: [UInt8] = Array("GKSIDE06".utf8)
     static let blockSize = 128
 
     enum Section: Int, CaseIterable {
@@ -299,51 +300,7 @@ struct PostingList {
         let postings = TermPostings(self, within: nil, keepPositions: wantPositions)
         docids = postings.docids
         wdf = postings.wdf
-        positions.removeAll(keepingCapacity: true)
-        positionStarts.removeAll(keepingCapacity: true)
-        guard wantPositions else { return }
-        var buffer: [UInt32] = []
-        for row in docids.indices {
-            positionStarts.append(positions.count)
-            postings.positions(row: row, into: &buffer)
-            positions += buffer
-        }
-        positionStarts.append(positions.count)
-    }
-}
-
-/// Unsigned LEB128.
-enum Varint {
-    @inline(__always)
-    static func read(_ cursor: inout UnsafeRawPointer, limit: UnsafeRawPointer) -> UInt32 {
-        var value: UInt32 = 0
-        var shift: UInt32 = 0
-        while cursor < limit {
-            let byte = cursor.load(as: UInt8.self)
-            cursor += 1
-            value |= UInt32(byte & 0x7F) << shift
-            if byte < 0x80 || shift >= 28 { return value }
-            shift += 7
-        }
-        return value
-    }
-
-    @inline(__always)
-    static func skip(_ cursor: inout UnsafeRawPointer, limit: UnsafeRawPointer) {
-        while cursor < limit {
-            let byte = cursor.load(as: UInt8.self)
-            cursor += 1
-            if byte < 0x80 { return }
-        }
-    }
-
-    @inline(__always)
-    static func append(_ value: UInt32, to bytes: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(value & 0x7F) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
+        positions = postings.positions
+        positionStarts = postings.starts
     }
 }

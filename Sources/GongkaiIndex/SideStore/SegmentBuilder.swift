@@ -161,15 +161,18 @@ final class SegmentBuilder {
                 BitPacking.append(range.map { max(wdf[$0], 1) - 1 }, to: &block)
             }
             if flags.contains(.positions) {
+                // Each document's first position, then the gaps to its next ones, bit-packed.
+                values.removeAll(keepingCapacity: true)
                 for i in range {
                     var last: UInt32 = 0
                     for _ in 0..<wdf[i] {
                         let position = positionCursor < positions.count ? positions[positionCursor] : last
-                        Varint.append(position - last, to: &block)
+                        values.append(position - last)
                         last = position
                         positionCursor += 1
                     }
                 }
+                BitPacking.append(values, to: &block)
             }
             out.storeLittleEndian(previous, at: indexStart + b * 8)
             out.storeLittleEndian(UInt32(block.count), at: indexStart + b * 8 + 4)

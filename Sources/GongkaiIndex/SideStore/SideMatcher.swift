@@ -110,13 +110,14 @@ struct Docs {
 }
 
 /// One term's postings in one segment: docids and wdf decoded (only of the blocks that can hold
-/// a wanted docid) and, when asked for, where each document's positions start. Immutable.
+/// a wanted docid) and, when asked for, their positions. Immutable once decoded.
 final class TermPostings {
     let list: PostingList
     let docids: [UInt32]
     let wdf: [UInt32]
-    /// Per document, where its positions (varint deltas) start; empty unless kept.
-    let positionStarts: [UnsafePointer<UInt8>?]
+    /// Document `row`'s positions are `positions[starts[row]..<starts[row + 1]]` (kept positions only).
+    let positions: [UInt32]
+    let starts: [Int]
 
     /// Decodes the postings; with `within`, only blocks that may hold one of its docids.
     init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool) {
@@ -142,32 +143,32 @@ final class TermPostings {
             for block in 0..<list.blockCount { blocks.append(Int32(block)) }
             rows = list.count
         }
-        let withPositions = keepPositions && list.flags.contains(.positions)
         var wdf = [UInt32](repeating: 0, count: rows)
-        var starts = [UnsafePointer<UInt8>?](repeating: nil, count: withPositions ? rows : 0)
         let start = list.start.assumingMemoryBound(to: UInt8.self)
         let limit = list.limit.assumingMemoryBound(to: UInt8.self)
         docids = [UInt32](unsafeUninitializedCapacity: rows) { ids, count in
             count = wdf.withUnsafeMutableBufferPointer { wdf in
-                starts.withUnsafeMutableBufferPointer { starts in
-                    gk_side_decode(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count,
-                                   ids.baseAddress, wdf.baseAddress, withPositions ? starts.baseAddress : nil)
-                }
+                gk_side_decode(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, ids.baseAddress, wdf.baseAddress)
             }
         }
         self.wdf = wdf
-        positionStarts = starts
+        guard keepPositions && list.flags.contains(.positions) else {
+            positions = []
+            starts = []
+            return
+        }
+        var starts = [Int](repeating: 0, count: rows + 1)
+        for row in 0..<rows { starts[row + 1] = starts[row] + Int(wdf[row]) }
+        positions = [UInt32](unsafeUninitializedCapacity: starts[rows]) { out, count in
+            gk_side_decode_positions(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, wdf, out.baseAddress)
+            count = starts[rows]
+        }
+        self.starts = starts
     }
 
     /// The positions of the document at `row` (kept positions only).
-    func positions(row: Int, into out: inout [UInt32]) {
-        out.removeAll(keepingCapacity: true)
-        guard row < positionStarts.count, var cursor = positionStarts[row].map(UnsafeRawPointer.init) else { return }
-        var position: UInt32 = 0
-        for _ in 0..<wdf[row] {
-            position &+= Varint.read(&cursor, limit: list.limit)
-            out.append(position)
-        }
+    func positions(row: Int) -> ArraySlice<UInt32> {
+        row + 1 < starts.count ? positions[starts[row]..<starts[row + 1]] : []
     }
 }
 
@@ -353,7 +354,6 @@ final class SegmentEvaluator {
         var weightSum = weighted && !asSynonym ? [Double](repeating: 0, count: segment.span + 1) : []
         var placed: [(docid: UInt32, position: UInt32)] = []
         var frequencies: [Int] = []
-        var buffer: [UInt32] = []
         for t in terms {
             try shared.checkDeadline()
             let postings = TermPostings(segment.postings(t), within: within, keepPositions: wantPositions)
@@ -371,8 +371,7 @@ final class SegmentEvaluator {
                 wdfSum[Int(docid)] &+= postings.wdf[row]
                 if !weightSum.isEmpty { weightSum[Int(docid)] += bm25(wdf: postings.wdf[row], relative: docid, termWeight: weight) }
                 if wantPositions {
-                    postings.positions(row: row, into: &buffer)
-                    for position in buffer { placed.append((docid, position)) }
+                    for position in postings.positions(row: row) { placed.append((docid, position)) }
                 }
             }
         }
@@ -476,19 +475,11 @@ final class SegmentEvaluator {
         // and nothing mutates while it runs.
         let found: Int = withExtendedLifetime((terms, merged)) {
             let parts = (0..<count).map { p -> gk_phrase_part in
-                if let postings = terms[p] {
-                    return gk_phrase_part(
-                        docids: postings.docids.withUnsafeBufferPointer { $0.baseAddress }, count: postings.docids.count,
-                        wdf: postings.wdf.withUnsafeBufferPointer { $0.baseAddress },
-                        encoded: postings.positionStarts.withUnsafeBufferPointer { $0.baseAddress.map { UnsafePointer(OpaquePointer($0)) } },
-                        limit: postings.list.limit.assumingMemoryBound(to: UInt8.self), merged: nil, merged_starts: nil)
-                }
-                let part = merged[p]!
-                return gk_phrase_part(
-                    docids: part.docids.withUnsafeBufferPointer { $0.baseAddress }, count: part.docids.count,
-                    wdf: part.wdf.withUnsafeBufferPointer { $0.baseAddress }, encoded: nil, limit: nil,
-                    merged: part.positions.withUnsafeBufferPointer { $0.baseAddress },
-                    merged_starts: part.starts.withUnsafeBufferPointer { $0.baseAddress })
+                let (docids, positions, starts) = terms[p].map { ($0.docids, $0.positions, $0.starts) }
+                    ?? (merged[p]!.docids, merged[p]!.positions, merged[p]!.starts)
+                return gk_phrase_part(docids: docids.withUnsafeBufferPointer { $0.baseAddress }, count: docids.count,
+                                      positions: positions.withUnsafeBufferPointer { $0.baseAddress },
+                                      starts: starts.withUnsafeBufferPointer { $0.baseAddress })
             }
             return parts.withUnsafeBufferPointer { parts in
                 matches.withUnsafeMutableBufferPointer { matches in
