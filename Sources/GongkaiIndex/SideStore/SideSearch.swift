@@ -114,26 +114,38 @@ struct SideSearch {
         return facetValues(request, counts: entries, catalog: catalog)
     }
 
-    /// Counts the facets of the matches (sorted docids of side `side`) from their segments' columns.
+    /// Counts the facets of the matches (sorted docids of side `side`) from their segments'
+    /// columns, a column at a time; adds up the amounts when sums were asked for.
     private func count(_ docids: [UInt32], side s: Int, facets: [Int], into tallies: inout [FacetTally], sum: inout AmountSum) {
-        var cursor = 0
         let side = sides[s]
+        var begin = 0
         for (g, segment) in side.segments.enumerated() {
             let end = segment.firstDocid + UInt32(segment.span)
-            let columns = facets.map { segment.column($0) }
-            let maps = facets.map { sideSet.segmentMaps[$0][s][g] }
+            var stop = begin
+            while stop < docids.count && docids[stop] < end { stop += 1 }
+            let slice = docids[begin..<stop]
+            begin = stop
+            if slice.isEmpty { continue }
+            let first = segment.firstDocid
             let amounts = segment.amountColumn
-            while cursor < docids.count && docids[cursor] < end {
-                let index = Int(docids[cursor] - segment.firstDocid)
-                let amount = amounts[index]
-                let hasAmount = amount != Int64.min
-                if hasAmount { sum.millionths &+= amount }
-                for f in facets.indices {
-                    let ordinal = Int(maps[f][columns[f][index]])
-                    tallies[f].counts[ordinal] += 1
-                    if hasAmount { tallies[f].sums[ordinal] &+= amount }
+            for f in facets.indices {
+                let map = sideSet.segmentMaps[facets[f]][s][g]
+                let column = segment.column(facets[f])
+                tallies[f].counts.withUnsafeMutableBufferPointer { counts in
+                    map.withUnsafeBufferPointer { map in
+                        for docid in slice { counts[Int(map[column[Int(docid - first)]])] += 1 }
+                    }
                 }
-                cursor += 1
+                guard request.sumAmounts else { continue }
+                tallies[f].sums.withUnsafeMutableBufferPointer { sums in
+                    for docid in slice {
+                        let index = Int(docid - first)
+                        if amounts[index] != Int64.min { sums[Int(map[column[index]])] &+= amounts[index] }
+                    }
+                }
+            }
+            if request.sumAmounts {
+                for docid in slice where amounts[Int(docid - first)] != Int64.min { sum.millionths &+= amounts[Int(docid - first)] }
             }
         }
     }
