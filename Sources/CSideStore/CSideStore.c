@@ -1,5 +1,7 @@
 #include "CSideStore.h"
 
+#include <string.h>
+
 static inline uint32_t load_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -9,13 +11,26 @@ static inline uint32_t load_u32(const uint8_t *p) {
 // Reads `n` values of `width` bits (LSB first) from `*cursor`, moving it past them.
 static inline void unpack(const uint8_t **cursor, const uint8_t *limit, unsigned width, size_t n, uint32_t *out) {
     const uint8_t *p = *cursor;
+    size_t bytes = (n * width + 7) / 8;
+    *cursor = p + bytes;
     if (width == 0) {
-        for (size_t i = 0; i < n; ++i) out[i] = 0;
+        memset(out, 0, n * sizeof(uint32_t));
         return;
     }
+    uint64_t mask = width >= 32 ? 0xFFFFFFFFu : (((uint64_t)1 << width) - 1);
+    if (width <= 32 && p + bytes + 8 <= limit) {
+        // Each value lies within the 8 bytes from its first byte (32 bits + 7 of offset).
+        size_t bit = 0;
+        for (size_t i = 0; i < n; ++i, bit += width) {
+            uint64_t word;
+            memcpy(&word, p + (bit >> 3), 8);
+            out[i] = (uint32_t)((word >> (bit & 7)) & mask);
+        }
+        return;
+    }
+    // Near the end of the mapping: byte by byte, never reading past `limit`.
     uint64_t buffer = 0;
     unsigned held = 0;
-    uint64_t mask = width >= 32 ? 0xFFFFFFFFu : (((uint64_t)1 << width) - 1);
     for (size_t i = 0; i < n; ++i) {
         while (held < width) {
             buffer |= (uint64_t)(p < limit ? *p : 0) << held;
@@ -26,8 +41,6 @@ static inline void unpack(const uint8_t **cursor, const uint8_t *limit, unsigned
         buffer >>= width;
         held -= width;
     }
-    size_t bytes = (n * width + 7) / 8;
-    *cursor += bytes;
 }
 
 // The start of a block's data, and its end, walking the block index from `*walked`/`*data`.
@@ -78,12 +91,13 @@ size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count
     return row;
 }
 
-void gk_side_decode_positions(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
-                              const int32_t *blocks, size_t block_count, const uint32_t *wdf, uint32_t *positions) {
+void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
+                              const int32_t *blocks, size_t block_count, const uint32_t *wdf,
+                              const uint8_t **row_data, uint8_t *row_width, uint32_t *row_first) {
     if (!(flags & GK_SIDE_POSITIONS) || !(flags & GK_SIDE_WDF)) return;
     size_t total_blocks = (count + BLOCK_SIZE - 1) / BLOCK_SIZE;
     const uint8_t *data = start + total_blocks * 8;
-    size_t walked = 0, row = 0, k = 0;
+    size_t walked = 0, row = 0;
     for (size_t b = 0; b < block_count; ++b) {
         size_t block = (size_t)blocks[b];
         const uint8_t *end;
@@ -94,20 +108,66 @@ void gk_side_decode_positions(const uint8_t *start, const uint8_t *limit, uint32
         cursor += (n * width + 7) / 8;
         width = cursor < end ? *cursor++ : 0;
         cursor += (n * width + 7) / 8;
-        size_t total = 0;
-        for (size_t i = 0; i < n; ++i) total += wdf[row + i];
         width = cursor < end ? *cursor++ : 0;
-        unpack(&cursor, end, width, total, positions + k);
-        // Each document's first position stands as it is, the others as gaps from the one before.
+        uint32_t first = 0;
         for (size_t i = 0; i < n; ++i) {
-            uint32_t position = 0;
-            for (uint32_t j = 0; j < wdf[row + i]; ++j, ++k) {
-                position += positions[k];
-                positions[k] = position;
-            }
+            row_data[row + i] = cursor;
+            row_width[row + i] = (uint8_t)width;
+            row_first[row + i] = first;
+            first += wdf[row + i];
         }
         row += n;
     }
+}
+
+// The value at `index` of values packed at `width` bits from `data`, reading nothing at or past `limit`.
+static inline uint32_t packed_value(const uint8_t *data, const uint8_t *limit, unsigned width, size_t index) {
+    if (width == 0) return 0;
+    size_t bit = index * width;
+    const uint8_t *p = data + (bit >> 3);
+    uint64_t word = 0;
+    if (p + 8 <= limit) {
+        memcpy(&word, p, 8);
+    } else {
+        for (unsigned k = 0; k < 8 && p + k < limit; ++k) word |= (uint64_t)p[k] << (8 * k);
+    }
+    uint64_t mask = width >= 32 ? 0xFFFFFFFFu : (((uint64_t)1 << width) - 1);
+    return (uint32_t)((word >> (bit & 7)) & mask);
+}
+
+void gk_side_read_positions(const uint8_t *data, const uint8_t *limit, unsigned width, uint32_t first, uint32_t count,
+                            uint32_t *out) {
+    uint32_t position = 0;
+    for (uint32_t k = 0; k < count; ++k) {
+        position += packed_value(data, limit, width, first + k);
+        out[k] = position;
+    }
+}
+
+// Reads a document's positions, one at a time, whichever way its part holds them.
+typedef struct position_reader {
+    const gk_phrase_part *part;
+    size_t row;
+    uint32_t index, count, position;
+} position_reader;
+
+static inline void reader_start(position_reader *r, const gk_phrase_part *part, size_t row) {
+    r->part = part;
+    r->row = row;
+    r->index = 0;
+    r->position = 0;
+    r->count = part->row_data != NULL ? part->wdf[row] : (uint32_t)(part->starts[row + 1] - part->starts[row]);
+}
+
+// The next position, or 0 when there are no more (positions start at 1).
+static inline uint32_t reader_next(position_reader *r) {
+    if (r->index >= r->count) return 0;
+    const gk_phrase_part *part = r->part;
+    uint32_t k = r->index++;
+    if (part->row_data == NULL) return part->positions[part->starts[r->row] + k];
+    // A document's first position stands as it is, the next ones as gaps from the one before.
+    r->position += packed_value(part->row_data[r->row], part->limit, part->row_width[r->row], part->row_first[r->row] + k);
+    return r->position;
 }
 
 size_t gk_phrase_check(const gk_phrase_part *parts, size_t part_count, const uint32_t *candidates,
@@ -116,6 +176,7 @@ size_t gk_phrase_check(const gk_phrase_part *parts, size_t part_count, const uin
     if (part_count > 64) return 0;
     for (size_t p = 0; p < part_count; ++p) cursors[p] = 0;
     size_t found = 0;
+    position_reader reader;
     for (size_t c = 0; c < candidate_count; ++c) {
         uint32_t docid = candidates[c];
         for (size_t p = 0; p < part_count; ++p) {
@@ -125,16 +186,16 @@ size_t gk_phrase_check(const gk_phrase_part *parts, size_t part_count, const uin
         }
         // Positions of part 0 that still may start the phrase.
         size_t kept = 0;
-        const gk_phrase_part *first = &parts[0];
-        for (size_t k = first->starts[cursors[0]]; k < first->starts[cursors[0] + 1]; ++k) scratch[kept++] = first->positions[k];
+        reader_start(&reader, &parts[0], cursors[0]);
+        for (uint32_t position; (position = reader_next(&reader)) != 0;) scratch[kept++] = position;
         for (size_t i = 1; i < part_count && kept > 0; ++i) {
-            const gk_phrase_part *part = &parts[i];
-            size_t j = part->starts[cursors[i]], end = part->starts[cursors[i] + 1];
+            reader_start(&reader, &parts[i], cursors[i]);
+            uint32_t position = reader_next(&reader);
             size_t retained = 0;
-            for (size_t k = 0; k < kept; ++k) {
+            for (size_t k = 0; k < kept && position != 0; ++k) {
                 uint32_t want = scratch[k] + (uint32_t)i;
-                while (j < end && part->positions[j] < want) ++j;
-                if (j < end && part->positions[j] == want) scratch[retained++] = scratch[k];
+                while (position != 0 && position < want) position = reader_next(&reader);
+                if (position == want) scratch[retained++] = scratch[k];
             }
             kept = retained;
         }

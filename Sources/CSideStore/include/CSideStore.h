@@ -25,16 +25,29 @@ enum {
 size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
                       const int32_t *blocks, size_t block_count, uint32_t *docids, uint32_t *wdf);
 
-/// The positions of the same blocks' documents (decoded by `gk_side_decode`, whose `wdf` it takes),
-/// laid out document after document: `positions` holds the sum of their wdf.
-void gk_side_decode_positions(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
-                              const int32_t *blocks, size_t block_count, const uint32_t *wdf, uint32_t *positions);
+/// Where the positions of the same blocks' documents (decoded by `gk_side_decode`, whose `wdf`
+/// it takes) lie, without reading them: per document its block's packed positions, their bit
+/// width, and the index of its first position among them.
+void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
+                              const int32_t *blocks, size_t block_count, const uint32_t *wdf,
+                              const uint8_t **row_data, uint8_t *row_width, uint32_t *row_first);
 
-/// One part of a phrase: its documents (sorted relative docids), and their positions, document
-/// `row`'s from `starts[row]` to `starts[row + 1]`.
+/// One document's positions as located by `gk_side_locate_positions` (`count`: its wdf) into `out`.
+void gk_side_read_positions(const uint8_t *data, const uint8_t *limit, unsigned width, uint32_t first, uint32_t count,
+                            uint32_t *out);
+
+/// One part of a phrase: its documents (sorted relative docids) and their positions, either
+/// located in the segment (`row_data`, `row_width`, `row_first`, `wdf`, read up to `limit`; see
+/// `gk_side_locate_positions`) or laid out in `positions`, document `row`'s from `starts[row]` to
+/// `starts[row + 1]` (a character prefix's union).
 typedef struct gk_phrase_part {
     const uint32_t *docids;
     size_t count;
+    const uint32_t *wdf;
+    const uint8_t *const *row_data;
+    const uint8_t *row_width;
+    const uint32_t *row_first;
+    const uint8_t *limit;
     const uint32_t *positions;
     const size_t *starts;
 } gk_phrase_part;

@@ -300,7 +300,13 @@ struct PostingList {
         let postings = TermPostings(self, within: nil, keepPositions: wantPositions)
         docids = postings.docids
         wdf = postings.wdf
-        positions = postings.positions
-        positionStarts = postings.starts
+        positions.removeAll(keepingCapacity: true)
+        positionStarts.removeAll(keepingCapacity: true)
+        guard wantPositions else { return }
+        for row in docids.indices {
+            positionStarts.append(positions.count)
+            positions += postings.positions(row: row)
+        }
+        positionStarts.append(positions.count)
     }
 }

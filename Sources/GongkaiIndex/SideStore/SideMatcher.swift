@@ -110,14 +110,17 @@ struct Docs {
 }
 
 /// One term's postings in one segment: docids and wdf decoded (only of the blocks that can hold
-/// a wanted docid) and, when asked for, their positions. Immutable once decoded.
+/// a wanted docid) and, when asked for, where each document's positions lie (read when needed:
+/// a phrase reads only its candidates'). Immutable once decoded.
 final class TermPostings {
     let list: PostingList
     let docids: [UInt32]
     let wdf: [UInt32]
-    /// Document `row`'s positions are `positions[starts[row]..<starts[row + 1]]` (kept positions only).
-    let positions: [UInt32]
-    let starts: [Int]
+    /// Per document (kept positions only): its block's packed positions, their width, and the
+    /// index of its first position there.
+    let rowData: [UnsafePointer<UInt8>?]
+    let rowWidth: [UInt8]
+    let rowFirst: [UInt32]
 
     /// Decodes the postings; with `within`, only blocks that may hold one of its docids.
     init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool) {
@@ -131,8 +134,16 @@ final class TermPostings {
             var previous: UInt32 = 0
             for block in 0..<list.blockCount {
                 let last = list.lastDocid(ofBlock: block)
-                while wanted < within.count && within[wanted] <= previous { wanted += 1 }
-                if wanted == within.count { break }
+                if within[wanted] <= previous {
+                    // Gallop to the first wanted docid past the previous block.
+                    var low = wanted, high = within.count
+                    while low < high {
+                        let mid = (low + high) / 2
+                        if within[mid] <= previous { low = mid + 1 } else { high = mid }
+                    }
+                    wanted = low
+                    if wanted == within.count { break }
+                }
                 if within[wanted] <= last {
                     blocks.append(Int32(block))
                     rows += list.documents(inBlock: block)
@@ -143,32 +154,49 @@ final class TermPostings {
             for block in 0..<list.blockCount { blocks.append(Int32(block)) }
             rows = list.count
         }
-        var wdf = [UInt32](repeating: 0, count: rows)
         let start = list.start.assumingMemoryBound(to: UInt8.self)
         let limit = list.limit.assumingMemoryBound(to: UInt8.self)
+        // Both written whole by the kernel: not zeroed first.
+        let wdfBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, rows))
+        defer { wdfBuffer.deallocate() }
+        var decoded = 0
         docids = [UInt32](unsafeUninitializedCapacity: rows) { ids, count in
-            count = wdf.withUnsafeMutableBufferPointer { wdf in
-                gk_side_decode(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, ids.baseAddress, wdf.baseAddress)
-            }
+            decoded = gk_side_decode(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, ids.baseAddress,
+                                     wdfBuffer.baseAddress)
+            count = decoded
         }
+        let wdf = Array(wdfBuffer.prefix(decoded))
         self.wdf = wdf
-        guard keepPositions && list.flags.contains(.positions) else {
-            positions = []
-            starts = []
+        guard keepPositions && list.flags.contains(.positions) && decoded > 0 else {
+            rowData = []
+            rowWidth = []
+            rowFirst = []
             return
         }
-        var starts = [Int](repeating: 0, count: rows + 1)
-        for row in 0..<rows { starts[row + 1] = starts[row] + Int(wdf[row]) }
-        positions = [UInt32](unsafeUninitializedCapacity: starts[rows]) { out, count in
-            gk_side_decode_positions(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, wdf, out.baseAddress)
-            count = starts[rows]
+        var rowData = [UnsafePointer<UInt8>?](repeating: nil, count: decoded)
+        var rowWidth = [UInt8](repeating: 0, count: decoded)
+        var rowFirst = [UInt32](repeating: 0, count: decoded)
+        rowData.withUnsafeMutableBufferPointer { data in
+            rowWidth.withUnsafeMutableBufferPointer { width in
+                rowFirst.withUnsafeMutableBufferPointer { first in
+                    gk_side_locate_positions(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, wdf,
+                                             data.baseAddress, width.baseAddress, first.baseAddress)
+                }
+            }
         }
-        self.starts = starts
+        self.rowData = rowData
+        self.rowWidth = rowWidth
+        self.rowFirst = rowFirst
     }
 
     /// The positions of the document at `row` (kept positions only).
-    func positions(row: Int) -> ArraySlice<UInt32> {
-        row + 1 < starts.count ? positions[starts[row]..<starts[row + 1]] : []
+    func positions(row: Int) -> [UInt32] {
+        guard row < rowData.count, let data = rowData[row] else { return [] }
+        return [UInt32](unsafeUninitializedCapacity: Int(wdf[row])) { out, count in
+            gk_side_read_positions(data, list.limit.assumingMemoryBound(to: UInt8.self), UInt32(rowWidth[row]), rowFirst[row],
+                                   wdf[row], out.baseAddress)
+            count = Int(wdf[row])
+        }
     }
 }
 
@@ -243,8 +271,10 @@ final class SegmentEvaluator {
             guard weighted, !docs.ids.isEmpty else { return docs }
             return Self.addWeights(docs, from: try evaluate(right, weighted: true, within: docs.ids))
         case .filter(let left, let right):
-            // The side likely to match fewer first: the other then only needs looking at among them.
-            if cost(right) <= cost(left) {
+            // The filter first, as a rule: it is boolean and cheap to read, and the text (phrase
+            // positions, weights) then only needs looking at among its matches. A filter that
+            // matches far more than the text is read only among the text's matches.
+            if cost(right) <= 8 * cost(left) {
                 let allowed = try evaluate(right, weighted: false, within: within)
                 if allowed.ids.isEmpty { return .none }
                 return try evaluate(left, weighted: weighted, within: allowed.ids)
@@ -481,33 +511,43 @@ final class SegmentEvaluator {
     private func verifyPositions(_ candidates: [UInt32], terms: [TermPostings?], merged: [MergedPart?], termWeights: [Double],
                                  weighted: Bool) throws -> Docs {
         let count = terms.count
-        var matches = [UInt32](repeating: 0, count: candidates.count)
-        var rows = [UInt32](repeating: 0, count: candidates.count * count)
-        let room = Int(terms[0]?.wdf.max() ?? merged[0]!.wdf.max() ?? 1) + 1
+        // Written by the kernel before they are read: not zeroed first.
+        let matchBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, candidates.count))
+        let rowBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, candidates.count * count))
+        defer { matchBuffer.deallocate(); rowBuffer.deallocate() }
+        // Room for the first part's positions in any one document.
+        let room = (terms[0].map { Int($0.wdf.max() ?? 0) } ?? merged[0]!.positions.count) + 1
         var scratch = [UInt32](repeating: 0, count: room)
         // The C kernel reads the parts through pointers into arrays that `terms` and `merged` own
         // and nothing mutates while it runs.
         let found: Int = withExtendedLifetime((terms, merged)) {
             let parts = (0..<count).map { p -> gk_phrase_part in
-                let (docids, positions, starts) = terms[p].map { ($0.docids, $0.positions, $0.starts) }
-                    ?? (merged[p]!.docids, merged[p]!.positions, merged[p]!.starts)
-                return gk_phrase_part(docids: docids.withUnsafeBufferPointer { $0.baseAddress }, count: docids.count,
-                                      positions: positions.withUnsafeBufferPointer { $0.baseAddress },
-                                      starts: starts.withUnsafeBufferPointer { $0.baseAddress })
+                if let postings = terms[p] {
+                    return gk_phrase_part(
+                        docids: postings.docids.withUnsafeBufferPointer { $0.baseAddress }, count: postings.docids.count,
+                        wdf: postings.wdf.withUnsafeBufferPointer { $0.baseAddress },
+                        row_data: postings.rowData.withUnsafeBufferPointer { $0.baseAddress.map { UnsafePointer(OpaquePointer($0)) } },
+                        row_width: postings.rowWidth.withUnsafeBufferPointer { $0.baseAddress },
+                        row_first: postings.rowFirst.withUnsafeBufferPointer { $0.baseAddress },
+                        limit: postings.list.limit.assumingMemoryBound(to: UInt8.self), positions: nil, starts: nil)
+                }
+                let part = merged[p]!
+                return gk_phrase_part(
+                    docids: part.docids.withUnsafeBufferPointer { $0.baseAddress }, count: part.docids.count,
+                    wdf: part.wdf.withUnsafeBufferPointer { $0.baseAddress }, row_data: nil, row_width: nil, row_first: nil,
+                    limit: nil, positions: part.positions.withUnsafeBufferPointer { $0.baseAddress },
+                    starts: part.starts.withUnsafeBufferPointer { $0.baseAddress })
             }
             return parts.withUnsafeBufferPointer { parts in
-                matches.withUnsafeMutableBufferPointer { matches in
-                    rows.withUnsafeMutableBufferPointer { rows in
-                        scratch.withUnsafeMutableBufferPointer { scratch in
-                            gk_phrase_check(parts.baseAddress, count, candidates, candidates.count, matches.baseAddress,
-                                            rows.baseAddress, scratch.baseAddress)
-                        }
-                    }
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    gk_phrase_check(parts.baseAddress, count, candidates, candidates.count, matchBuffer.baseAddress,
+                                    rowBuffer.baseAddress, scratch.baseAddress)
                 }
             }
         }
         try shared.checkDeadline(force: true)
-        var docs = Docs(ids: Array(matches.prefix(found)))
+        var docs = Docs(ids: Array(matchBuffer.prefix(found)))
+        let rows = rowBuffer
         if weighted {
             docs.weights = (0..<found).map { m in
                 var weight = 0.0
