@@ -19,13 +19,12 @@ import json
 import os
 import socketserver
 import sys
-import threading
 import time
 
 import tantivy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_pipeline import canonical_district, corpus_files, infer_document, write_report  # noqa: E402
+from reference_pipeline import ThreadedServer, canonical_district, corpus_files, infer_document, write_report  # noqa: E402
 
 FACET_SIZE = 1000  # terms aggregation buckets: more than any facet here has values
 
@@ -163,6 +162,8 @@ def query_in_process(args):
 
 
 class ConnectionHandler(socketserver.StreamRequestHandler):
+    """One thread per connection, all sharing the server's searcher."""
+
     def handle(self):
         searcher = self.server.searcher
         for line in self.rfile:
@@ -171,11 +172,6 @@ class ConnectionHandler(socketserver.StreamRequestHandler):
             except Exception as e:  # a bad request must not kill the connection
                 answer = {"ok": False, "error": {"code": "bad_request", "message": str(e)}}
             self.wfile.write((json.dumps(answer, ensure_ascii=False) + "\n").encode("utf-8"))
-
-
-class ThreadedServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-    request_queue_size = 128
 
 
 def serve(args):
@@ -211,5 +207,4 @@ def main():
 
 
 if __name__ == "__main__":
-    threading.stack_size(1 << 20)
     main()

@@ -43,34 +43,39 @@ static inline void unpack(const uint8_t **cursor, const uint8_t *limit, unsigned
     }
 }
 
-// The start of a block's data, and its end, walking the block index from `*walked`/`*data`.
-static inline const uint8_t *block_data(const uint8_t *start, const uint8_t *limit, size_t block, size_t *walked,
-                                        const uint8_t **data, const uint8_t **end) {
-    while (*walked < block) {
-        *data += load_u32(start + *walked * 8 + 4);
-        ++*walked;
-    }
-    const uint8_t *e = *data + load_u32(start + block * 8 + 4);
-    if (e > limit || e < *data) e = limit;
-    *end = e;
-    return *data;
+// Walks a term's blocks forward from its block index: where each block's data starts and ends.
+typedef struct block_walk {
+    const uint8_t *start, *limit, *data;
+    size_t walked;
+    uint32_t count;
+} block_walk;
+
+static inline block_walk walk_begin(const uint8_t *start, const uint8_t *limit, uint32_t count) {
+    block_walk w = {start, limit, start + ((count + BLOCK_SIZE - 1) / BLOCK_SIZE) * 8, 0, count};
+    return w;
 }
 
-static inline size_t block_documents(uint32_t count, size_t block) {
-    size_t n = count - block * BLOCK_SIZE;
-    return n > BLOCK_SIZE ? BLOCK_SIZE : n;
+// The data of `block` (not before the last one walked to), its end, and its documents.
+static inline const uint8_t *walk_to(block_walk *w, size_t block, const uint8_t **end, size_t *documents) {
+    while (w->walked < block) {
+        w->data += load_u32(w->start + w->walked * 8 + 4);
+        ++w->walked;
+    }
+    const uint8_t *e = w->data + load_u32(w->start + block * 8 + 4);
+    *end = (e > w->limit || e < w->data) ? w->limit : e;
+    size_t n = w->count - block * BLOCK_SIZE;
+    *documents = n > BLOCK_SIZE ? BLOCK_SIZE : n;
+    return w->data;
 }
 
 size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
                       const int32_t *blocks, size_t block_count, uint32_t *docids, uint32_t *wdf) {
-    size_t total_blocks = (count + BLOCK_SIZE - 1) / BLOCK_SIZE;
-    const uint8_t *data = start + total_blocks * 8;
-    size_t walked = 0, row = 0;
+    block_walk walk = walk_begin(start, limit, count);
+    size_t row = 0;
     for (size_t b = 0; b < block_count; ++b) {
-        size_t block = (size_t)blocks[b];
+        size_t block = (size_t)blocks[b], n;
         const uint8_t *end;
-        const uint8_t *cursor = block_data(start, limit, block, &walked, &data, &end);
-        size_t n = block_documents(count, block);
+        const uint8_t *cursor = walk_to(&walk, block, &end, &n);
         uint32_t docid = block == 0 ? 0 : load_u32(start + (block - 1) * 8);
         // Docid gaps less one, then wdf less one, each bit-packed at the block's width.
         unsigned width = cursor < end ? *cursor++ : 0;
@@ -95,14 +100,12 @@ void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32
                               const int32_t *blocks, size_t block_count, const uint32_t *wdf,
                               const uint8_t **row_data, uint8_t *row_width, uint32_t *row_first) {
     if (!(flags & GK_SIDE_POSITIONS) || !(flags & GK_SIDE_WDF)) return;
-    size_t total_blocks = (count + BLOCK_SIZE - 1) / BLOCK_SIZE;
-    const uint8_t *data = start + total_blocks * 8;
-    size_t walked = 0, row = 0;
+    block_walk walk = walk_begin(start, limit, count);
+    size_t row = 0;
     for (size_t b = 0; b < block_count; ++b) {
-        size_t block = (size_t)blocks[b];
+        size_t block = (size_t)blocks[b], n;
         const uint8_t *end;
-        const uint8_t *cursor = block_data(start, limit, block, &walked, &data, &end);
-        size_t n = block_documents(count, block);
+        const uint8_t *cursor = walk_to(&walk, block, &end, &n);
         // Past the docid gaps and the wdf to the positions.
         unsigned width = cursor < end ? *cursor++ : 0;
         cursor += (n * width + 7) / 8;

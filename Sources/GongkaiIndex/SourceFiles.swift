@@ -24,7 +24,10 @@ enum SourceFiles {
             case .missing:
                 throw IndexError.noSuchPath(path)
             case .directory:
-                guard let walker = manager.enumerator(atPath: absolute) else { continue }
+                // A folder given through a symbolic link is walked where it leads (Foundation's
+                // walker does not enter a link), its files named under the path given.
+                let target = URL(fileURLWithPath: absolute).resolvingSymlinksInPath().path
+                guard let walker = manager.enumerator(atPath: target) else { continue }
                 while let relative = walker.nextObject() as? String {
                     if relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
                     consider(absolute + "/" + relative)

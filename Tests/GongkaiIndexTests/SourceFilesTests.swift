@@ -5,6 +5,15 @@ import Testing
 @testable import GongkaiIndex
 
 @Suite struct SourceFilesTests {
+    @Test func aFolderGivenThroughASymbolicLinkIsWalked() throws {
+        let directory = NSTemporaryDirectory() + "gongkai-link-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: directory + "/real", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = FileManager.default.createFile(atPath: directory + "/real/a.txt", contents: Data("x".utf8))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/link", withDestinationPath: directory + "/real")
+        #expect(try SourceFiles.list([directory + "/link"]).files == [directory + "/link/a.txt"])
+    }
+
     @Test func listingRefusesWhatIsNotARegularFile() throws {
         let directory = NSTemporaryDirectory() + "gongkai-list-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory + "/.hidden", withIntermediateDirectories: true)
