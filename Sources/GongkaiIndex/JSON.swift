@@ -7,7 +7,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     case int(Int)
     case double(Double)
     /// A decimal numeral written as it is, for figures that must not go through binary floating
-    /// point (exact sums). Only `JSONValue.decimal(exactly:)` makes one.
+    /// point (exact sums); make one with `JSONValue.decimal(exactly:)`, which checks the text.
     case decimal(String)
     case string(String)
     case array([JSONValue])

@@ -64,3 +64,35 @@ import Testing
         #expect(found.totalExact && found.total == expected, "\(query)")
     }
 }
+
+/// Issue 17, item 14, and sums: small things a user runs into.
+@Suite struct RangeAndSortTests {
+    @Test func reversedRangesAreRefusedWithTheRightOrder() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try index(scratch)
+        for query in ["year:2023..2021", "amount:500..100"] {
+            do {
+                _ = try search(scratch, SearchRequest(query: query))
+                Issue.record("\(query) answered")
+            } catch let error as QueryError {
+                #expect(error.message.contains("reversed"), "\(error.message)")
+            }
+        }
+    }
+
+    /// Records without an amount come last whichever way amounts are sorted.
+    @Test(arguments: [GongkaiIndex.SortOrder.amountAscending, .amountDescending])
+    func sortingByAmountPutsRecordsWithoutOneLast(order: GongkaiIndex.SortOrder) throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try index(scratch)
+        let hits = try search(scratch, SearchRequest(query: "满意度", limit: 1000, sort: order)).hits
+        let amounts = hits.map { $0.record.primaryAmount?.wanYuan }
+        let firstMissing = amounts.firstIndex(where: { $0 == nil }) ?? amounts.count
+        #expect(firstMissing > 0 && firstMissing < amounts.count, "the query should hold records with and without amounts")
+        #expect(amounts[firstMissing...].allSatisfy { $0 == nil })
+        let present = amounts[..<firstMissing].map { $0! }
+        #expect(present == (order == .amountAscending ? present.sorted() : present.sorted(by: >)))
+    }
+}

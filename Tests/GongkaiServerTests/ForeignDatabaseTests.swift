@@ -54,3 +54,14 @@ import Xapian
         }
     }
 }
+
+@Suite struct SumRequestTests {
+    @Test func sumOfAnUnknownFieldIsABadRequestNamingIt() {
+        let (_, decoded) = RequestDecoder.decode(Array(#"{"op":"search","q":"","sum":"weight"}"#.utf8))
+        guard case .failure(let error) = decoded else { Issue.record("accepted"); return }
+        #expect(error.code == "bad_request" && error.message.contains("weight"))
+        let (_, accepted) = RequestDecoder.decode(Array(#"{"op":"search","q":"","sum":"amount"}"#.utf8))
+        guard case .success(.search(let request)) = accepted else { Issue.record("refused"); return }
+        #expect(request.sumAmounts)
+    }
+}
