@@ -37,13 +37,20 @@ public struct ProjectKey: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// The key of a project name within its department and district.
     public static func name(_ name: String, department: String?, district: String?) -> ProjectKey {
-        ProjectKey(unchecked: nameMarker + [district ?? "", compact(department ?? ""), normalizedName(name)].joined(separator: "/"))
+        nameKey(normalized: normalizedName(name), department: department, district: district)
+    }
+
+    private static func nameKey(normalized: String, department: String?, district: String?) -> ProjectKey {
+        ProjectKey(unchecked: nameMarker + [district ?? "", compact(department ?? ""), normalized].joined(separator: "/"))
     }
 
     /// The key of a record's project: by code when it has one, else by name; nil for a record of no project.
     public static func of(code: String?, name: String?, department: String?, district: String?) -> ProjectKey? {
         if let code, !normalizedCode(code).isEmpty { return .code(code) }
-        if let name, !normalizedName(name).isEmpty { return .name(name, department: department, district: district) }
+        if let name {
+            let normalized = normalizedName(name)
+            if !normalized.isEmpty { return nameKey(normalized: normalized, department: department, district: district) }
+        }
         return nil
     }
 
@@ -77,8 +84,11 @@ public struct ProjectKey: Sendable, Hashable, Codable, CustomStringConvertible {
     /// of bracket written `(` `)`, and year markers (`2023年度`, `2024年`, `2023 年度`) removed, with
     /// any brackets they leave empty.
     public static func normalizedName(_ name: String) -> String {
+        // ASCII and the CJK Unified Ideographs are their own compatibility forms: most names skip
+        // Foundation's NFKC, which cost 4% of a top-10 search (keys are derived when hits are read).
+        let plain = name.unicodeScalars.allSatisfy { $0.isASCII || (0x4E00...0x9FFF).contains($0.value) }
         var scalars: [Unicode.Scalar] = []
-        for scalar in name.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars {
+        for scalar in (plain ? name : name.precomposedStringWithCompatibilityMapping).lowercased().unicodeScalars {
             if scalar.properties.isWhitespace || quotationMarks.contains(scalar) { continue }
             scalars.append(openingBrackets.contains(scalar) ? "(" : closingBrackets.contains(scalar) ? ")" : scalar)
         }

@@ -92,23 +92,48 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// Appends `s` quoted, escaping what JSON requires (and U+2028/U+2029, which break JavaScript
+    /// readers). Runs of bytes that need no escape are appended whole: a scalar at a time cost a
+    /// fifth of a top-10 answer's time.
     static func writeString(_ s: String, to out: inout String) {
         out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
+        var s = s
+        s.withUTF8 { bytes in
+            var runStart = 0
+            var i = 0
+            func flushRun(upTo end: Int) {
+                if end > runStart {
+                    out += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<end]), as: UTF8.self)
                 }
             }
+            while i < bytes.count {
+                let byte = bytes[i]
+                let escape: String?
+                var width = 1
+                switch byte {
+                case 0x22: escape = "\\\""
+                case 0x5C: escape = "\\\\"
+                case 0x0A: escape = "\\n"
+                case 0x0D: escape = "\\r"
+                case 0x09: escape = "\\t"
+                case 0..<0x20:
+                    let hex = String(byte, radix: 16)
+                    escape = "\\u00" + (hex.count < 2 ? "0" : "") + hex
+                case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
+                    escape = bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029"
+                    width = 3
+                default: escape = nil
+                }
+                if let escape {
+                    flushRun(upTo: i)
+                    out += escape
+                    i += width
+                    runStart = i
+                } else {
+                    i += 1
+                }
+            }
+            flushRun(upTo: bytes.count)
         }
         out += "\""
     }

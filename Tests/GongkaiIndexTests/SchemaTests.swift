@@ -44,3 +44,14 @@ import Testing
         #expect(Schema.term("XU", "PM2.5") == "XU:PM2.5")
     }
 }
+
+/// Strings are written in runs between escapes; every escape must still come out right.
+@Suite struct JSONStringWritingTests {
+    @Test(arguments: ["", "视频会议", "a\"b\\c", "行1\n行2\r\t", "\u{01}\u{1F}x", "前\u{2028}中\u{2029}后",
+                      "\u{2027}\u{202A}", "€\u{E2}", "\"", "😀\u{7F}", "结尾\\"])
+    func roundTrips(text: String) throws {
+        let written = JSONValue.string(text).serialized()
+        #expect(!written.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{2028}" || $0 == "\u{2029}" })
+        #expect(try JSONValue.parse(Array(written.utf8)) == .string(text))
+    }
+}
