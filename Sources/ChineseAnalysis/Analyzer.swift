@@ -103,6 +103,12 @@ public final class Analyzer: Sendable {
 
     /// The names without duplicates or empty ones, in `String` order.
     static func sortedNames(_ names: [String]) -> [String] {
+        // Names read from an index come sorted and unique already: checking is far cheaper
+        // than hashing them (String hashes the NFC form).
+        func ownNFC(_ name: String) -> Bool { !name.isEmpty && name.unicodeScalars.allSatisfy { isOwnNFC($0.value) } }
+        if names.allSatisfy(ownNFC), zip(names, names.dropFirst()).allSatisfy({ $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            return names
+        }
         let unique = Array(Set(names.filter { !$0.isEmpty }))
         // String's < compares the NFC forms; for text that is its own NFC form that is the
         // order of the UTF-8 bytes, which is many times faster to compare.

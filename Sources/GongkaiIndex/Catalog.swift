@@ -1,4 +1,5 @@
 import ChineseAnalysis
+import Synchronization
 import Xapian
 
 /// What the searcher needs to know about one revision of the index beyond its postings: the
@@ -12,7 +13,18 @@ public final class Catalog: Sendable {
     /// Classification code → name as printed.
     public let codeNames: [String: String]
     let departments: [String]
-    let projectNames: [String]
+    /// Project names (not codes), each once: built when first asked for (a project filter, a
+    /// timeline), not at start-up.
+    var projectNames: [String] {
+        projectNameList.withLock { list in
+            if let list { return list }
+            let names = projectNameSource()
+            list = names
+            return names
+        }
+    }
+    private let projectNameList = Mutex<[String]?>(nil)
+    private let projectNameSource: @Sendable () -> [String]
     let districts: [String]
     /// The analyzer that wrote this revision's terms, with its domain words.
     public let analyzer: Analyzer
@@ -27,14 +39,14 @@ public final class Catalog: Sendable {
     public var vocabularyVersion: String { expansion.vocabulary.version }
 
     init(revision: UInt64, documentCount: Int, recordCount: Int, codeNames: [String: String], departments: [String],
-         projectNames: [String], districts: [String], analyzer: Analyzer, sides: SideSet?,
+         projectNames: @escaping @Sendable () -> [String], districts: [String], analyzer: Analyzer, sides: SideSet?,
          vocabulary: FiscalVocabulary, indexedVocabularyVersions: [String]) {
         self.revision = revision
         self.documentCount = documentCount
         self.recordCount = recordCount
         self.codeNames = codeNames
         self.departments = departments
-        self.projectNames = projectNames
+        projectNameSource = projectNames
         self.districts = districts
         self.analyzer = analyzer
         self.sides = sides
@@ -43,13 +55,16 @@ public final class Catalog: Sendable {
     }
 
     /// The catalog of `parts` searched as `combined`. Metadata is read from each part and merged
-    /// (a combined database reads only its first part's): counts add up, names unite.
-    static func load(combined database: Database, parts: [Database], revision: UInt64, sides: [SideIndex]?,
-                     analyzers: AnalyzerCache) throws -> Catalog {
+    /// (a combined database reads only its first part's): counts add up, names unite. The
+    /// analyzer is built on another thread while `openSides` opens the side stores: the two are
+    /// most of the time to a first answer.
+    static func load(combined database: Database, parts: [Database], revision: UInt64,
+                     openSides: () throws -> [SideIndex]?, analyzers: AnalyzerCache) throws -> Catalog {
         var codeNames: [String: String] = [:]
         var documentCount = 0
         var domainNames: [String] = []
-        var vocabularies = Set<String>()
+        // The stored vocabularies are long: compared by bytes, not hashed (String hashes NFC).
+        var vocabularies: [String] = []
         var fiscalVocabularies: [String] = []
         for part in parts {
             let fiscal = try part.metadata(Schema.Metadata.fiscalVocabulary)
@@ -57,20 +72,37 @@ public final class Catalog: Sendable {
             CodeNames.merge(CodeNames.decode(try part.metadata(Schema.Metadata.codeNames)), into: &codeNames)
             documentCount += Int(try part.metadata(Schema.Metadata.documentCount)) ?? 0
             domainNames += DomainNames.decode(try part.metadata(Schema.Metadata.domainNames))
-            vocabularies.insert(try part.metadata(Schema.Metadata.domainVocabulary))
+            let vocabulary = try part.metadata(Schema.Metadata.domainVocabulary)
+            if !vocabularies.contains(where: { ByteString.compare($0, vocabulary) == 0 }) { vocabularies.append(vocabulary) }
         }
-        var departments: [String], projectNames: [String], districts: [String]
-        let sideSet = sides.map(SideSet.init)
+        // Shards share one vocabulary; parts that differ are learned again from their names.
+        let names = domainNames, vocabulary = vocabularies.count == 1 ? vocabularies.first : nil
+        let analyzer = ComputedAlongside { Result { try analyzers.analyzer(domainNames: names, vocabulary: vocabulary) } }
+
+        var departments: [String], projectNames: @Sendable () -> [String], districts: [String]
+        let sideSet = try openSides().map(SideSet.init)
         if let sideSet {
             func values(_ facet: String) -> [String] {
                 Array(sideSet.values[Schema.facets.firstIndex { $0.name == facet }!].dropFirst())
             }
             departments = values("department")
             districts = values("district")
-            projectNames = values("project").compactMap { value in
-                if let tab = value.firstIndex(of: "\t") { return String(value[value.index(after: tab)...]) }
-                return looksLikeProjectCode(value) ? nil : value
-            }.distinctInOrder
+            let projectValues = values("project")
+            projectNames = {
+                // Project values are "code\tname" or a name; names repeat across codes.
+                var seen = Set<ByteString>()
+                return projectValues.compactMap { value in
+                    let name: String
+                    if let tab = value.utf8.firstIndex(of: UInt8(ascii: "\t")) {
+                        name = String(value[value.utf8.index(after: tab)...])
+                    } else if looksLikeProjectCode(value) {
+                        return nil
+                    } else {
+                        name = value
+                    }
+                    return seen.insert(ByteString(name)).inserted ? name : nil
+                }
+            }
         } else {
             func values(_ field: FieldName) throws -> [String] {
                 let prefix = Schema.field(field).termPrefix!
@@ -82,15 +114,14 @@ public final class Catalog: Sendable {
             }
             departments = try values(.department)
             districts = try values(.district)
-            projectNames = try values(.project).filter { !looksLikeProjectCode($0) }
+            let names = try values(.project).filter { !looksLikeProjectCode($0) }
+            projectNames = { names }
         }
         let recordCount = try sideSet?.recordCount ?? Int(try database.documentCount())
         return Catalog(
             revision: revision, documentCount: documentCount, recordCount: recordCount,
             codeNames: codeNames, departments: departments, projectNames: projectNames, districts: districts,
-            // Shards share one vocabulary; parts that differ are learned again from their names.
-            analyzer: analyzers.analyzer(domainNames: domainNames, vocabulary: vocabularies.count == 1 ? vocabularies.first : nil),
-            sides: sideSet, vocabulary: analyzers.vocabulary, indexedVocabularyVersions: fiscalVocabularies)
+            analyzer: try analyzer.value.get(), sides: sideSet, vocabulary: analyzers.vocabulary, indexedVocabularyVersions: fiscalVocabularies)
     }
 
     /// Department names equal to or containing `text`.
@@ -105,9 +136,10 @@ public final class Catalog: Sendable {
 
     /// Project codes: 8 digits, a letter, then digits (`11010222T000000417336`).
     public static func looksLikeProjectCode(_ text: String) -> Bool {
-        let chars = Array(text)
-        guard chars.count >= 12, chars.prefix(8).allSatisfy({ $0.isASCII && $0.isNumber }),
-              chars[8].isASCII, chars[8].isLetter else { return false }
-        return chars.dropFirst(9).allSatisfy { $0.isASCII && $0.isNumber }
+        let bytes = text.utf8
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        guard bytes.count >= 12, bytes.prefix(8).allSatisfy(isDigit) else { return false }
+        let letter = bytes[bytes.index(bytes.startIndex, offsetBy: 8)] | 0x20
+        return letter >= UInt8(ascii: "a") && letter <= UInt8(ascii: "z") && bytes.dropFirst(9).allSatisfy(isDigit)
     }
 }

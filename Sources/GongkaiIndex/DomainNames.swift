@@ -34,17 +34,28 @@ public final class AnalyzerCache: @unchecked Sendable {
     // `latest` is guarded by `lock`.
     private let lock = NSLock()
     private var latest: Analyzer?
-    public let lexicon: Lexicon
+    private let loadedLexicon: ComputedAlongside<Result<Lexicon, any Error>>
     public let vocabulary: FiscalVocabulary
 
     public init(lexicon: Lexicon, vocabulary: FiscalVocabulary) {
-        self.lexicon = lexicon
+        loadedLexicon = ComputedAlongside(.success(lexicon))
         self.vocabulary = vocabulary
     }
 
+    /// A cache whose lexicon `load` reads on another thread, starting now: a daemon opens its
+    /// side stores meanwhile (the two are most of its start-up).
+    public init(loadingLexicon load: @escaping @Sendable () throws -> Lexicon, vocabulary: FiscalVocabulary) {
+        loadedLexicon = ComputedAlongside { Result { try load() } }
+        self.vocabulary = vocabulary
+    }
+
+    /// The lexicon, once loaded; throws what loading it threw.
+    public func lexicon() throws -> Lexicon { try loadedLexicon.value.get() }
+
     /// The analyzer for `domainNames`; `vocabulary` (as the indexer stored it) spares learning
     /// the names again when it was learned with this lexicon.
-    public func analyzer(domainNames: [String], vocabulary: String? = nil) -> Analyzer {
+    public func analyzer(domainNames: [String], vocabulary: String? = nil) throws -> Analyzer {
+        let lexicon = try lexicon()
         // Names read from one index are already sorted and unique; only a union of shards needs sorting.
         let names = Self.isSortedAndUnique(domainNames) ? domainNames : Array(Set(domainNames.filter { !$0.isEmpty })).sorted()
         lock.lock()

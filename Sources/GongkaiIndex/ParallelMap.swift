@@ -77,3 +77,24 @@ final class ResultWindow<Output: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 }
+
+/// A value computed on another thread while the caller does other work; `value` waits for it.
+final class ComputedAlongside<Value: Sendable>: @unchecked Sendable {
+    // `result` is written once by the worker before `group` leaves, read only after waiting.
+    private var result: Value?
+    private let group = DispatchGroup()
+
+    init(_ work: @escaping @Sendable () -> Value) {
+        DispatchQueue.global().async(group: group) { [self] in result = work() }
+    }
+
+    /// A value already at hand.
+    init(_ value: Value) {
+        result = value
+    }
+
+    var value: Value {
+        group.wait()
+        return result!
+    }
+}

@@ -99,18 +99,18 @@ public final class Searcher {
         let parts = source.parts
         // Xapian's remote backend does not report revisions: only local parts have one.
         let revisions = try parts.map { $0.path == nil ? 0 : try $0.revision() }
-        var sides: [SideIndex]?
-        if source.allPartsLocal, !parts.isEmpty {
-            sides = []
+        func openSides() throws -> [SideIndex]? {
+            guard source.allPartsLocal, !parts.isEmpty else { return nil }
+            var sides: [SideIndex] = []
             for (part, revision) in zip(parts, revisions) {
                 guard let path = part.path, let side = try SideIndex.open(SideStoreLayout(databasePath: path), revision: revision) else {
-                    sides = nil
-                    break
+                    return nil
                 }
-                sides!.append(side)
+                sides.append(side)
             }
+            return sides
         }
-        return try Catalog.load(combined: source.combined, parts: parts, revision: revisions.reduce(0, +), sides: sides,
+        return try Catalog.load(combined: source.combined, parts: parts, revision: revisions.reduce(0, +), openSides: openSides,
                                 analyzers: analyzers)
     }
 

@@ -76,7 +76,7 @@ struct ServeCommand: ParsableCommand {
         configuration.lineTimeout = lineTimeout
         configuration.maximumConnections = maxConnections
         do {
-            let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(lexicon: try Lexicon.loadDefault(), vocabulary: try FiscalVocabulary.loadDefault()),
+            let service = try SearchService(index: try servedIndex(), analyzers: AnalyzerCache(loadingLexicon: { try Lexicon.loadDefault() }, vocabulary: try FiscalVocabulary.loadDefault()),
                                             workers: workers,
                                             requestTimeout: .milliseconds(Int64(requestTimeout * 1000)),
                                             cacheEntries: cacheEntries, logger: logger)

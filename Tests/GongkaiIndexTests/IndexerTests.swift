@@ -35,7 +35,7 @@ let sharedAnalyzers = AnalyzerCache(lexicon: try! Lexicon.loadDefault(), vocabul
 func index(_ scratch: Scratch, _ configure: (inout IndexOptions) -> Void = { _ in }) throws -> IndexSummary {
     var options = IndexOptions()
     configure(&options)
-    return try Indexer(databasePath: scratch.database, lexicon: sharedAnalyzers.lexicon).run(paths: [scratch.corpus], options: options)
+    return try Indexer(databasePath: scratch.database, lexicon: try sharedAnalyzers.lexicon()).run(paths: [scratch.corpus], options: options)
 }
 
 func search(_ scratch: Scratch, _ request: SearchRequest) throws -> SearchResponse {
@@ -70,7 +70,7 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
         #expect(try Database(path: scratch.database).revision() == before)
 
         let sharded = scratch.directory + "/sharded"
-        let indexer = ShardedIndexer(root: sharded, key: .district, lexicon: sharedAnalyzers.lexicon)
+        let indexer = ShardedIndexer(root: sharded, key: .district, lexicon: try sharedAnalyzers.lexicon())
         _ = try indexer.run(paths: [scratch.corpus])
         let shards = try #require(try ShardLayout(root: sharded).read()).shards
         let revisions = try shards.map { try Database(path: sharded + "/shards/" + $0).revision() }
@@ -217,7 +217,7 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
                 files.append(path)
             }
         }
-        var build = ParallelBuild(staging: scratch.directory + "/staging", analyzer: Analyzer(lexicon: sharedAnalyzers.lexicon), workers: 2)
+        var build = ParallelBuild(staging: scratch.directory + "/staging", analyzer: Analyzer(lexicon: try sharedAnalyzers.lexicon()), workers: 2)
         build.filesPerPart = 2
         let result = try build.run(files: try Scan.of(files, manifest: [:], workers: 2).changed.map(\.entry)) { _, _ in }
         let parts = try FileManager.default.contentsOfDirectory(atPath: scratch.directory + "/staging").filter { $0.hasPrefix("part-") }
@@ -244,9 +244,9 @@ func hitIDs(_ response: SearchResponse) throws -> [String] {
         let state = try IndexState.load(try WritableDatabase(path: scratch.database))
         #expect(state.domainNames.count > 50)
         #expect(!state.domainVocabulary.isEmpty)
-        let fromVocabulary = AnalyzerCache(lexicon: sharedAnalyzers.lexicon, vocabulary: sharedAnalyzers.vocabulary)
+        let fromVocabulary = try AnalyzerCache(lexicon: try sharedAnalyzers.lexicon(), vocabulary: sharedAnalyzers.vocabulary)
             .analyzer(domainNames: state.domainNames, vocabulary: state.domainVocabulary)
-        let learned = Analyzer(lexicon: sharedAnalyzers.lexicon, domainNames: state.domainNames)
+        let learned = Analyzer(lexicon: try sharedAnalyzers.lexicon(), domainNames: state.domainNames)
         let text = try String(contentsOfFile: scratch.corpus + "/001_1a6cbd115fe7ae86.txt", encoding: .utf8)
         for line in text.split(separator: "\n").prefix(300) {
             #expect(fromVocabulary.indexTerms(String(line)) == learned.indexTerms(String(line)))

@@ -283,7 +283,7 @@ private func searcher(_ scratch: Scratch, sideStore: Bool = true) throws -> Sear
         let scratch = try Scratch()
         defer { scratch.remove() }
         _ = try index(scratch)
-        let plain = AnalyzerCache(lexicon: sharedAnalyzers.lexicon, vocabulary: .none)
+        let plain = AnalyzerCache(lexicon: try sharedAnalyzers.lexicon(), vocabulary: .none)
         func ids(_ query: String, _ analyzers: AnalyzerCache = sharedAnalyzers) throws -> Set<String> {
             Set(try Searcher(databasePath: scratch.database, analyzers: analyzers).search(SearchRequest(query: query, limit: 1000)).hits.map(\.id))
         }
@@ -328,7 +328,7 @@ private func searcher(_ scratch: Scratch, sideStore: Bool = true) throws -> Sear
         #expect(try first.search(request).cached == false)
         #expect(try first.search(request).cached == true)
         let other = try Searcher(databasePath: scratch.database,
-                                 analyzers: AnalyzerCache(lexicon: sharedAnalyzers.lexicon, vocabulary: .none))
+                                 analyzers: AnalyzerCache(lexicon: try sharedAnalyzers.lexicon(), vocabulary: .none))
         other.cache = cache
         let unexpanded = try other.search(request), expanded = try first.search(request)
         #expect(unexpanded.cached == false && unexpanded.total < expanded.total)

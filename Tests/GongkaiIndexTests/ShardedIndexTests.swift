@@ -8,7 +8,7 @@ import Xapian
 /// and that local shards searched as one answer as the single index does.
 @Suite struct ShardedIndexTests {
     func indexSharded(_ scratch: Scratch, by key: ShardKey) throws -> IndexSummary {
-        try ShardedIndexer(root: scratch.directory + "/sharded", key: key, lexicon: sharedAnalyzers.lexicon).run(paths: [scratch.corpus])
+        try ShardedIndexer(root: scratch.directory + "/sharded", key: key, lexicon: try sharedAnalyzers.lexicon()).run(paths: [scratch.corpus])
     }
 
     func shardDatabase(_ scratch: Scratch, _ shard: String) throws -> Database {
@@ -77,7 +77,7 @@ import Xapian
         }
         _ = try index(scratch)
         #expect(throws: ShardingError.unshardedDatabase(scratch.database)) {
-            try ShardedIndexer(root: scratch.database, key: .year, lexicon: sharedAnalyzers.lexicon).run(paths: [scratch.corpus])
+            try ShardedIndexer(root: scratch.database, key: .year, lexicon: try sharedAnalyzers.lexicon()).run(paths: [scratch.corpus])
         }
     }
 

@@ -146,8 +146,7 @@ final class Segment: @unchecked Sendable {
         self.dictionaries = dictionaries
         for column in columns.indices {
             // Every ordinal must name a value: checked once here, trusted by the hot loops.
-            let limit = UInt32(dictionaries[column].count)
-            for index in 0..<span where ordinal(column, index) > limit {
+            guard self.column(column).maximum(count: span) <= dictionaries[column].count else {
                 throw FormatError(description: "\(path): column \(column) holds an ordinal past its dictionary")
             }
         }
@@ -269,6 +268,20 @@ struct ColumnView {
         case 1: return Int(start.load(fromByteOffset: index, as: UInt8.self))
         case 2: return Int(start.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self))
         default: return Int(start.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+        }
+    }
+
+    /// The largest of the first `count` ordinals (0 for none), a width's loop at a time.
+    func maximum(count: Int) -> Int {
+        func largest<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) -> Int {
+            var most: T = 0
+            for index in 0..<count { most = max(most, start.loadUnaligned(fromByteOffset: index * MemoryLayout<T>.size, as: T.self)) }
+            return Int(most)
+        }
+        switch width {
+        case 1: return largest(UInt8.self)
+        case 2: return largest(UInt16.self)
+        default: return largest(UInt32.self)
         }
     }
 }

@@ -102,12 +102,16 @@ final class SegmentBuilder {
         }
         termOffsets.appendLittleEndian(UInt32(termBytes.count))
 
+        // Dictionaries in byte order (readers then rank values by ordinal), the columns renumbered.
+        var dictionaryValues: [[String]] = []
         var columns: [UInt8] = []
         for facet in ordinals.indices {
-            let count = dictionaryValues[facet].count
+            let (values, renumbered) = ValueNumbering.inByteOrder([""] + self.dictionaryValues[facet])
+            dictionaryValues.append(Array(values.dropFirst()))
+            let count = values.count - 1
             let width = count < 256 ? 1 : count < 65536 ? 2 : 4
             columns.appendLittleEndian(UInt64(width))
-            for ordinal in ordinals[facet] {
+            for ordinal in ordinals[facet].lazy.map({ renumbered[Int($0)] }) {
                 switch width {
                 case 1: columns.append(UInt8(ordinal))
                 case 2: columns.appendLittleEndian(UInt16(ordinal))

@@ -82,17 +82,10 @@ enum SegmentMerger {
         var columns: [UInt8] = []
         var dictionaryBytes: [UInt8] = []
         for facet in 0..<facetCount {
-            var values: [String] = []
-            var ordinalOf: [String: UInt32] = [:]
-            var maps: [[UInt32]] = []
-            for source in sources {
-                maps.append([0] + source.segment.dictionaries[facet].map { value in
-                    if let ordinal = ordinalOf[value] { return ordinal }
-                    values.append(value)
-                    ordinalOf[value] = UInt32(values.count)
-                    return UInt32(values.count)
-                })
-            }
+            var numbering = ValueNumbering()
+            var maps = sources.map { source in [0] + source.segment.dictionaries[facet].map { numbering.ordinal(of: $0) } }
+            let (values, renumbered) = ValueNumbering.inByteOrder(numbering.values)
+            maps = maps.map { map in map.map { renumbered[Int($0)] } }
             var ordinals = [UInt32](repeating: 0, count: span)
             for (s, source) in sources.enumerated() {
                 let base = Int(source.first - first)
@@ -100,7 +93,7 @@ enum SegmentMerger {
                     ordinals[base + index] = maps[s][Int(source.segment.ordinal(facet, index))]
                 }
             }
-            let width = values.count < 256 ? 1 : values.count < 65536 ? 2 : 4
+            let width = values.count - 1 < 256 ? 1 : values.count - 1 < 65536 ? 2 : 4
             columns.appendLittleEndian(UInt64(width))
             for ordinal in ordinals {
                 switch width {
@@ -110,9 +103,9 @@ enum SegmentMerger {
                 }
             }
             columns.alignTo8()
-            dictionaryBytes.appendLittleEndian(UInt32(values.count))
+            dictionaryBytes.appendLittleEndian(UInt32(values.count - 1))
             var blob: [UInt8] = []
-            for value in values {
+            for value in values.dropFirst() {
                 dictionaryBytes.appendLittleEndian(UInt32(blob.count))
                 blob += Array(value.utf8)
             }

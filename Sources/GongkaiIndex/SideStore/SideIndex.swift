@@ -42,44 +42,43 @@ final class SideIndex: @unchecked Sendable {
         var facetValues: [[String]] = []
         var ordinalMaps: [[[UInt32]]] = []
         for facet in Schema.facets.indices {
-            var values = [""]
-            var ordinalOf: [String: UInt32] = [:]
-            var maps: [[UInt32]] = []
-            for segment in self.segments {
-                maps.append([0] + segment.dictionaries[facet].map { value in
-                    if let ordinal = ordinalOf[value] { return ordinal }
-                    values.append(value)
-                    ordinalOf[value] = UInt32(values.count - 1)
-                    return UInt32(values.count - 1)
-                })
+            if self.segments.count == 1 {
+                // One segment (the usual state after a merge): its ordinals are the global ones.
+                let dictionary = self.segments[0].dictionaries[facet]
+                facetValues.append([""] + dictionary)
+                ordinalMaps.append([Array(0...UInt32(dictionary.count))])
+                continue
             }
-            facetValues.append(values)
-            ordinalMaps.append(maps)
+            var numbering = ValueNumbering(capacity: self.segments.reduce(0) { $0 + $1.dictionaries[facet].count })
+            ordinalMaps.append(self.segments.map { segment in [0] + segment.dictionaries[facet].map { numbering.ordinal(of: $0) } })
+            facetValues.append(numbering.values)
         }
         self.facetValues = facetValues
         self.ordinalMaps = ordinalMaps
         recordTypes = self.segments.map { [nil] + $0.dictionaries[Self.typeFacet].map(RecordType.init(rawValue:)) }
         years = self.segments.map { [nil] + $0.dictionaries[Self.yearFacet].map { Int($0) } }
 
-        // Statistics and the facets of all records, in one pass over the columns.
+        // Statistics and the facets of all records: the live rows of each segment, then a
+        // column at a time over them.
         var records = 0
         var length = 0
         var tallies = Schema.facets.indices.map { FacetTally(size: facetValues[$0].count) }
         var deletedCursor = 0
         for (s, segment) in self.segments.enumerated() {
             let types = segment.column(Self.typeFacet)
-            let columns = Schema.facets.indices.map { segment.column($0) }
+            var live: [Int] = []
+            live.reserveCapacity(segment.span)
             for index in 0..<segment.span where types[index] != 0 {
                 let docid = segment.firstDocid + UInt32(index)
                 while deletedCursor < deleted.count && deleted[deletedCursor] < docid { deletedCursor += 1 }
                 if deletedCursor < deleted.count && deleted[deletedCursor] == docid { continue }
-                records += 1
+                live.append(index)
                 length += Int(segment.length(index))
-                let amount = segment.amount(index)
-                for facet in columns.indices {
-                    let ordinal = Int(ordinalMaps[facet][s][columns[facet][index]])
-                    tallies[facet].add(ordinal, amount: amount)
-                }
+            }
+            records += live.count
+            let amounts = segment.amountColumn
+            for facet in Schema.facets.indices {
+                tallies[facet].add(rows: live, column: segment.column(facet), ordinalMap: ordinalMaps[facet][s], amounts: amounts)
             }
         }
         recordCount = records
@@ -108,6 +107,23 @@ struct FacetTally: Sendable {
     @inline(__always) mutating func add(_ ordinal: Int, amount: Int64?) {
         counts[ordinal] += 1
         if let amount { sums[ordinal] &+= amount }
+    }
+
+    /// Adds the rows `rows` of a segment: their values in `column`, mapped by `ordinalMap`, and
+    /// their amounts (`Int64.min`: none).
+    mutating func add(rows: [Int], column: ColumnView, ordinalMap: [UInt32], amounts: UnsafePointer<Int64>) {
+        counts.withUnsafeMutableBufferPointer { counts in
+            sums.withUnsafeMutableBufferPointer { sums in
+                ordinalMap.withUnsafeBufferPointer { map in
+                    for row in rows {
+                        let ordinal = Int(map[column[row]])
+                        counts[ordinal] += 1
+                        let amount = amounts[row]
+                        if amount != Int64.min { sums[ordinal] &+= amount }
+                    }
+                }
+            }
+        }
     }
 
     mutating func merge(_ other: FacetTally, valuesOf mapping: (Int) -> Int) {
@@ -139,23 +155,23 @@ final class SideSet: @unchecked Sendable {
 
     init(_ sides: [SideIndex]) {
         self.sides = sides
+        recordCount = sides.reduce(0) { $0 + $1.recordCount }
+        totalLength = sides.reduce(0) { $0 + $1.totalLength }
+        if sides.count == 1 {
+            // One part: its global ordinals are the merged ones.
+            values = sides[0].facetValues
+            ranks = values.map(ValueNumbering.byteRanks)
+            segmentMaps = sides[0].ordinalMaps.map { [$0] }
+            allRecords = sides[0].allRecordsFacets
+            return
+        }
         var values: [[String]] = [], ranks: [[Int32]] = [], segmentMaps: [[[[UInt32]]]] = [], allRecords: [FacetTally] = []
         for facet in Schema.facets.indices {
-            var merged = [""]
-            var ordinalOf: [String: UInt32] = [:]
-            var sideMaps: [[UInt32]] = []
-            for side in sides {
-                sideMaps.append(side.facetValues[facet].enumerated().map { ordinal, value in
-                    if ordinal == 0 { return 0 }
-                    if let known = ordinalOf[value] { return known }
-                    merged.append(value)
-                    ordinalOf[value] = UInt32(merged.count - 1)
-                    return UInt32(merged.count - 1)
-                })
+            var numbering = ValueNumbering(capacity: sides.reduce(0) { $0 + $1.facetValues[facet].count })
+            let sideMaps: [[UInt32]] = sides.map { side in
+                side.facetValues[facet].enumerated().map { ordinal, value in ordinal == 0 ? 0 : numbering.ordinal(of: value) }
             }
-            let order = merged.indices.dropFirst().sorted { merged[$0].utf8.lexicographicallyPrecedes(merged[$1].utf8) }
-            var rank = [Int32](repeating: 0, count: merged.count)
-            for (position, ordinal) in order.enumerated() { rank[ordinal] = Int32(position + 1) }
+            let merged = numbering.values
             segmentMaps.append(sides.enumerated().map { s, side in
                 side.ordinalMaps[facet].map { segmentMap in segmentMap.map { sideMaps[s][Int($0)] } }
             })
@@ -164,15 +180,13 @@ final class SideSet: @unchecked Sendable {
                 tally.merge(side.allRecordsFacets[facet]) { Int(sideMaps[s][$0]) }
             }
             values.append(merged)
-            ranks.append(rank)
+            ranks.append(ValueNumbering.byteRanks(merged))
             allRecords.append(tally)
         }
         self.values = values
         self.ranks = ranks
         self.segmentMaps = segmentMaps
         self.allRecords = allRecords
-        recordCount = sides.reduce(0) { $0 + $1.recordCount }
-        totalLength = sides.reduce(0) { $0 + $1.totalLength }
     }
 
     /// Documents holding `term` in every part.
