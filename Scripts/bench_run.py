@@ -98,10 +98,13 @@ def stop_daemon(process):
 
 
 def memory_mb(pid):
-    """VmRSS and VmHWM (peak) of a live process, in MB."""
+    """VmRSS, VmHWM (peak) and VmRSS's parts of a live process, in MB: anonymous memory, and
+    file pages mapped (the side store's; Xapian reads its tables with pread, so its page cache
+    is in no process's RSS)."""
     with open(f"/proc/{pid}/status") as f:
         fields = dict(line.split(":", 1) for line in f)
-    return {name: int(fields[key].split()[0]) / 1024 for name, key in (("rss_mb", "VmRSS"), ("peak_mb", "VmHWM"))}
+    return {name: int(fields[key].split()[0]) / 1024 for name, key in
+            (("rss_mb", "VmRSS"), ("peak_mb", "VmHWM"), ("anon_mb", "RssAnon"), ("file_mb", "RssFile"))}
 
 
 def serve_and_load(command, socket_path, work, label, clients, duration, mix=QUERY_MIX):
@@ -290,8 +293,9 @@ def targets(results):
     rows += [
         ("first answer after start", f"{ours['serve']['first_answer_ms']:.0f} ms", f"<= {TARGET_FIRST_ANSWER_MS:g} ms",
          ours["serve"]["first_answer_ms"] <= TARGET_FIRST_ANSWER_MS),
-        ("daemon RSS after run (no cache)", f"{fresh['rss_mb']:.0f} MB", f"<= {TARGET_RSS_MB:g} MB",
-         fresh["rss_mb"] <= TARGET_RSS_MB),
+        ("daemon RSS after run (no cache)",
+         f"{fresh['rss_mb']:.0f} MB ({fresh.get('anon_mb', 0):.0f} anonymous, {fresh.get('file_mb', 0):.0f} mapped files)",
+         f"<= {TARGET_RSS_MB:g} MB", fresh["rss_mb"] <= TARGET_RSS_MB),
     ]
     return [{"target": n, "measured": m, "limit": l, "pass": p} for n, m, l, p in rows]
 
@@ -390,6 +394,9 @@ def table(results):
                             fmt(ref["serve"]["rss_mb"], 1), ""))
     lines.append(row.format("  daemon peak RSS VmHWM (MB)", fmt(ours["serve"]["peak_mb"], 1),
                             fmt(ref["serve"]["peak_mb"], 1), ""))
+    lines.append(row.format("    of RSS: anonymous / mapped files (MB)",
+                            f"{fmt(ours['serve'].get('anon_mb'), 1)} / {fmt(ours['serve'].get('file_mb'), 1)}",
+                            f"{fmt(ref['serve'].get('anon_mb'), 1)} / {fmt(ref['serve'].get('file_mb'), 1)}", ""))
     rq = ref["in_process"]
     lines.append(f"Reference in-process, 1 client: p50 {rq['p50_ms']:.3f} ms, p99 {rq['p99_ms']:.3f} ms "
                  f"over {rq['requests']} requests; it ignores (per pass of the mix): "

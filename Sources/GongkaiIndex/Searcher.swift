@@ -330,17 +330,20 @@ struct SnippetMaker {
 
     /// Table cells and wrapped lines read as one line in a snippet.
     static func collapsingWhitespace(_ text: String) -> String {
-        var out = ""
+        // By bytes: the four are ASCII, and no byte of a multi-byte UTF-8 sequence is.
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
         var lastWasSpace = false
-        for scalar in text.unicodeScalars {
-            if scalar == "\n" || scalar == "\t" || scalar == "\r" || scalar == " " {
-                if !lastWasSpace { out.unicodeScalars.append(" ") }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: " "):
+                if !lastWasSpace { out.append(UInt8(ascii: " ")) }
                 lastWasSpace = true
-            } else {
-                out.unicodeScalars.append(scalar)
+            default:
+                out.append(byte)
                 lastWasSpace = false
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

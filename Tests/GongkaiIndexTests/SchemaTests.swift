@@ -55,3 +55,20 @@ import Testing
         #expect(try JSONValue.parse(Array(written.utf8)) == .string(text))
     }
 }
+
+@Suite struct JSONStringParsingTests {
+    @Test func stringsWithAndWithoutEscapesParseAlike() throws {
+        #expect(try JSONValue.parse(Array(#"{"a":"视频会议","b":"前\"中\\后\u8d39\ud83d\ude00"}"#.utf8))
+                == .object([("a", .string("视频会议")), ("b", .string("前\"中\\后费😀"))]))
+    }
+
+    @Test(arguments: [
+        [UInt8(ascii: "\""), 0xE8, 0xA7, UInt8(ascii: "\"")],        // a cut-off sequence in a plain run
+        [UInt8(ascii: "\""), 0x61, 0x0A, 0x62, UInt8(ascii: "\"")],  // a raw newline
+        [UInt8(ascii: "\""), 0x61, 0x62],                            // no closing quote
+        [UInt8(ascii: "\""), 0xFF, UInt8(ascii: "\\"), UInt8(ascii: "n"), UInt8(ascii: "\"")],  // bad bytes before an escape
+    ])
+    func badStringsAreRefused(bytes: [UInt8]) {
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(bytes) }
+    }
+}

@@ -122,8 +122,9 @@ final class TermPostings {
     let rowWidth: [UInt8]
     let rowFirst: [UInt32]
 
-    /// Decodes the postings; with `within`, only blocks that may hold one of its docids.
-    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool) {
+    /// Decodes the postings; with `within`, only blocks that may hold one of its docids. Without
+    /// `wantWdf` (and positions) only the docids are decoded, and `wdf` is empty.
+    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool, wantWdf: Bool = true) {
         self.list = list
         // Which blocks: all, or those whose docid range (previous last, last] holds a wanted docid.
         var blocks: [Int32] = []
@@ -157,15 +158,16 @@ final class TermPostings {
         let start = list.start.assumingMemoryBound(to: UInt8.self)
         let limit = list.limit.assumingMemoryBound(to: UInt8.self)
         // Both written whole by the kernel: not zeroed first.
-        let wdfBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, rows))
+        let readsWdf = wantWdf || keepPositions
+        let wdfBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: readsWdf ? max(1, rows) : 1)
         defer { wdfBuffer.deallocate() }
         var decoded = 0
         docids = [UInt32](unsafeUninitializedCapacity: rows) { ids, count in
             decoded = gk_side_decode(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, ids.baseAddress,
-                                     wdfBuffer.baseAddress)
+                                     readsWdf ? wdfBuffer.baseAddress : nil)
             count = decoded
         }
-        let wdf = Array(wdfBuffer.prefix(decoded))
+        let wdf = readsWdf ? Array(wdfBuffer.prefix(decoded)) : []
         self.wdf = wdf
         guard keepPositions && list.flags.contains(.positions) && decoded > 0 else {
             rowData = []
@@ -485,7 +487,7 @@ final class SegmentEvaluator {
             case .term(let term):
                 guard let t = segment.find(term) else { return .none }
                 // Docids only: positions are read below, of the blocks that hold a final candidate.
-                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: false)
+                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: false, wantWdf: false)
                 if weighted { termWeights[p] = termWeight(documentFrequency: Double(shared.frequency(term))) }
                 terms[p] = postings
                 ids = postings.docids
