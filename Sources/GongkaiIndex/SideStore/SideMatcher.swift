@@ -486,8 +486,9 @@ final class SegmentEvaluator {
             switch parts[p] {
             case .term(let term):
                 guard let t = segment.find(term) else { return .none }
-                // Docids only: positions are read below, of the blocks that hold a final candidate.
-                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: false, wantWdf: false)
+                // Decoded once, with where the positions are: the candidates left at the end are
+                // among these docids (they lie in blocks that held a candidate then).
+                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: true)
                 if weighted { termWeights[p] = termWeight(documentFrequency: Double(shared.frequency(term))) }
                 terms[p] = postings
                 ids = postings.docids
@@ -498,9 +499,6 @@ final class SegmentEvaluator {
             }
             candidates = candidates.map { Self.intersectIDs(ids, $0).ids } ?? ids
             if candidates!.isEmpty { return .none }
-        }
-        for p in parts.indices {
-            if let postings = terms[p] { terms[p] = TermPostings(postings.list, within: candidates, keepPositions: true) }
         }
         let docs = try withExtendedLifetime((terms, merged)) { () throws -> Docs in
             try verifyPositions(candidates!, terms: terms, merged: merged, termWeights: termWeights, weighted: weighted)
