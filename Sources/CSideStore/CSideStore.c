@@ -84,9 +84,7 @@ size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count
             docid += docids[row + i] + 1;
             docids[row + i] = docid;
         }
-        if (!wdf) {
-            // Docids only: the wdf behind them is not read.
-        } else if (flags & GK_SIDE_WDF) {
+        if (flags & GK_SIDE_WDF) {
             width = cursor < end ? *cursor++ : 0;
             unpack(&cursor, end, width, n, wdf + row);
             for (size_t i = 0; i < n; ++i) wdf[row + i] += 1;

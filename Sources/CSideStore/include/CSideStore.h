@@ -21,7 +21,7 @@ enum {
 /// docid gaps less one bit-packed at it, then (GK_SIDE_WDF) a width and the wdf less one, then
 /// (GK_SIDE_POSITIONS) a width and every document's positions, each document's first position
 /// and then the gaps to its next ones. Writes per document its relative docid and wdf (0 without
-/// GK_SIDE_WDF), or only the docids when `wdf` is NULL; returns the number of documents written.
+/// GK_SIDE_WDF); returns the number of documents written.
 size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
                       const int32_t *blocks, size_t block_count, uint32_t *docids, uint32_t *wdf);
 

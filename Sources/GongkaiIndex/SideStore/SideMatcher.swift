@@ -122,9 +122,8 @@ final class TermPostings {
     let rowWidth: [UInt8]
     let rowFirst: [UInt32]
 
-    /// Decodes the postings; with `within`, only blocks that may hold one of its docids. Without
-    /// `wantWdf` (and positions) only the docids are decoded, and `wdf` is empty.
-    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool, wantWdf: Bool = true) {
+    /// Decodes the postings; with `within`, only blocks that may hold one of its docids.
+    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool) {
         self.list = list
         // Which blocks: all, or those whose docid range (previous last, last] holds a wanted docid.
         var blocks: [Int32] = []
@@ -158,16 +157,15 @@ final class TermPostings {
         let start = list.start.assumingMemoryBound(to: UInt8.self)
         let limit = list.limit.assumingMemoryBound(to: UInt8.self)
         // Both written whole by the kernel: not zeroed first.
-        let readsWdf = wantWdf || keepPositions
-        let wdfBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: readsWdf ? max(1, rows) : 1)
+        let wdfBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, rows))
         defer { wdfBuffer.deallocate() }
         var decoded = 0
         docids = [UInt32](unsafeUninitializedCapacity: rows) { ids, count in
             decoded = gk_side_decode(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, ids.baseAddress,
-                                     readsWdf ? wdfBuffer.baseAddress : nil)
+                                     wdfBuffer.baseAddress)
             count = decoded
         }
-        let wdf = readsWdf ? Array(wdfBuffer.prefix(decoded)) : []
+        let wdf = Array(wdfBuffer.prefix(decoded))
         self.wdf = wdf
         guard keepPositions && list.flags.contains(.positions) && decoded > 0 else {
             rowData = []
