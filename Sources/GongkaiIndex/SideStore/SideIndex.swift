@@ -104,11 +104,6 @@ struct FacetTally: Sendable {
         sums = Array(repeating: 0, count: size)
     }
 
-    @inline(__always) mutating func add(_ ordinal: Int, amount: Int64?) {
-        counts[ordinal] += 1
-        if let amount { sums[ordinal] &+= amount }
-    }
-
     /// Adds the rows `rows` of a segment: their values in `column`, mapped by `ordinalMap`, and
     /// their amounts (`Int64.min`: none).
     mutating func add(rows: [Int], column: ColumnView, ordinalMap: [UInt32], amounts: UnsafePointer<Int64>) {
