@@ -78,14 +78,22 @@ final class ResultWindow<Output: Sendable>: @unchecked Sendable {
     }
 }
 
-/// A value computed on another thread while the caller does other work; `value` waits for it.
+/// A value computed on a thread of its own while the caller does other work; `value` waits for
+/// it. Its own thread, not Dispatch's pool: one such value may wait for another (the analyzer
+/// for the lexicon), which must not be left queued behind blocked pool threads.
 final class ComputedAlongside<Value: Sendable>: @unchecked Sendable {
     // `result` is written once by the worker before `group` leaves, read only after waiting.
     private var result: Value?
     private let group = DispatchGroup()
 
     init(_ work: @escaping @Sendable () -> Value) {
-        DispatchQueue.global().async(group: group) { [self] in result = work() }
+        group.enter()
+        let thread = Thread { [self] in
+            result = work()
+            group.leave()
+        }
+        thread.stackSize = 8 << 20  // the main thread's size, for work written to run there
+        thread.start()
     }
 
     /// A value already at hand.
