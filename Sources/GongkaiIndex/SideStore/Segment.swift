@@ -178,7 +178,7 @@ final class Segment: @unchecked Sendable {
         key.withUnsafeBytes { key in
             while low < high {
                 let mid = (low + high) / 2
-                if Self.compare(termBytes(mid), key) < 0 { low = mid + 1 } else { high = mid }
+                if compareBytes(termBytes(mid), key) < 0 { low = mid + 1 } else { high = mid }
             }
         }
         return low
@@ -188,7 +188,7 @@ final class Segment: @unchecked Sendable {
         let key = Array(term.utf8)
         let index = lowerBound(key)
         guard index < termCount else { return nil }
-        return key.withUnsafeBytes { Self.compare(termBytes(index), $0) == 0 } ? index : nil
+        return key.withUnsafeBytes { compareBytes(termBytes(index), $0) == 0 } ? index : nil
     }
 
     /// Indices of the terms starting with `prefix`.
@@ -204,15 +204,6 @@ final class Segment: @unchecked Sendable {
             }
         }
         return start..<end
-    }
-
-    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0 {
-            let result = memcmp(a.baseAddress!, b.baseAddress!, common)
-            if result != 0 { return Int(result) }
-        }
-        return a.count - b.count
     }
 
     func documentFrequency(_ index: Int) -> Int {

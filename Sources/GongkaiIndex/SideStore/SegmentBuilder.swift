@@ -17,8 +17,8 @@ final class SegmentBuilder {
     private var termIndex: [String: Int] = [:]
     private var postings: [TermPostings] = []
     private var ordinals: [[UInt32]]
-    private var dictionaries: [[String: UInt32]]
-    private var dictionaryValues: [[String]]
+    /// Per facet, its values in order of first sight (written in byte order).
+    private var numberings: [ValueNumbering]
     private var amounts: [Int64] = []
     private var lengths: [UInt32] = []
 
@@ -26,8 +26,7 @@ final class SegmentBuilder {
         self.firstDocid = firstDocid
         let facets = Schema.facets.count
         ordinals = Array(repeating: [], count: facets)
-        dictionaries = Array(repeating: [:], count: facets)
-        dictionaryValues = Array(repeating: [], count: facets)
+        numberings = Array(repeating: ValueNumbering(), count: facets)
     }
 
     var isEmpty: Bool { span == 0 }
@@ -62,15 +61,7 @@ final class SegmentBuilder {
             }
         }
         for (facet, value) in record.facetValues.enumerated() {
-            guard let value else { ordinals[facet].append(0); continue }
-            if let ordinal = dictionaries[facet][value] {
-                ordinals[facet].append(ordinal)
-            } else {
-                dictionaryValues[facet].append(value)
-                let ordinal = UInt32(dictionaryValues[facet].count)
-                dictionaries[facet][value] = ordinal
-                ordinals[facet].append(ordinal)
-            }
+            ordinals[facet].append(value.map { numberings[facet].ordinal(of: $0) } ?? 0)
         }
         amounts.append(record.amount ?? Int64.min)
         lengths.append(length)
@@ -106,7 +97,7 @@ final class SegmentBuilder {
         var dictionaryValues: [[String]] = []
         var columns: [UInt8] = []
         for facet in ordinals.indices {
-            let (values, renumbered) = ValueNumbering.inByteOrder([""] + self.dictionaryValues[facet])
+            let (values, renumbered) = ValueNumbering.inByteOrder(numberings[facet].values)
             dictionaryValues.append(Array(values.dropFirst()))
             let count = values.count - 1
             let width = count < 256 ? 1 : count < 65536 ? 2 : 4

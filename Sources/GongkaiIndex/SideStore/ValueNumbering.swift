@@ -25,16 +25,7 @@ struct ByteString: Hashable {
     /// memcmp order of the UTF-8 bytes: negative, zero or positive.
     static func compare(_ a: String, _ b: String) -> Int {
         var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let common = min(x.count, y.count)
-                if common > 0, let p = x.baseAddress, let q = y.baseAddress {
-                    let result = memcmp(p, q, common)
-                    if result != 0 { return Int(result) }
-                }
-                return x.count - y.count
-            }
-        }
+        return a.withUTF8 { x in b.withUTF8 { y in compareBytes(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) } }
     }
 
     /// Whether `a` comes before `b` in byte order.
@@ -71,14 +62,20 @@ struct ValueNumbering {
 
     /// Per ordinal, its rank (1…n) in byte order of the values; 0 keeps rank 0.
     static func byteRanks(_ values: [String]) -> [Int32] {
-        var rank = [Int32](repeating: 0, count: values.count)
-        // Dictionaries are often written in byte order already: then ranks are the ordinals.
+        // Dictionaries are written in byte order: then ranks are the ordinals, without a sort.
         if zip(values.dropFirst(), values.dropFirst(2)).allSatisfy({ ByteString.precedes($0, $1) }) {
-            for ordinal in rank.indices { rank[ordinal] = Int32(ordinal) }
-            return rank
+            return values.indices.map(Int32.init)
         }
-        let order = values.indices.dropFirst().sorted { ByteString.precedes(values[$0], values[$1]) }
-        for (position, ordinal) in order.enumerated() { rank[ordinal] = Int32(position + 1) }
-        return rank
+        return inByteOrder(values).renumbered.map(Int32.init)
     }
+}
+
+/// memcmp order of two byte strings: negative, zero or positive (a prefix comes first).
+func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    let common = min(a.count, b.count)
+    if common > 0, let p = a.baseAddress, let q = b.baseAddress {
+        let result = memcmp(p, q, common)
+        if result != 0 { return Int(result) }
+    }
+    return a.count - b.count
 }
