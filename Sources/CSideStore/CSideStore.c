@@ -1,5 +1,6 @@
 #include "CSideStore.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static inline uint32_t load_u32(const uint8_t *p) {
@@ -84,7 +85,9 @@ size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count
             docid += docids[row + i] + 1;
             docids[row + i] = docid;
         }
-        if (flags & GK_SIDE_WDF) {
+        if (wdf == NULL) {
+            // Not wanted: the block's wdf (if any) is not read.
+        } else if (flags & GK_SIDE_WDF) {
             width = cursor < end ? *cursor++ : 0;
             unpack(&cursor, end, width, n, wdf + row);
             for (size_t i = 0; i < n; ++i) wdf[row + i] += 1;
@@ -173,13 +176,35 @@ static inline uint32_t reader_next(position_reader *r) {
     return r->position;
 }
 
+// Whether part i stands at position p + i, for some position p of part 0, in the document at each
+// part's row `rows[i]`.
+static bool holds_phrase(const gk_phrase_part *parts, size_t part_count, const size_t *rows, uint32_t *scratch) {
+    position_reader reader;
+    // Positions of part 0 that still may start the phrase.
+    size_t kept = 0;
+    reader_start(&reader, &parts[0], rows[0]);
+    for (uint32_t position; (position = reader_next(&reader)) != 0;) scratch[kept++] = position;
+    for (size_t i = 1; i < part_count && kept > 0; ++i) {
+        reader_start(&reader, &parts[i], rows[i]);
+        uint32_t position = reader_next(&reader);
+        size_t retained = 0;
+        for (size_t k = 0; k < kept && position != 0; ++k) {
+            uint32_t want = scratch[k] + (uint32_t)i;
+            while (position != 0 && position < want) position = reader_next(&reader);
+            if (position == want) scratch[retained++] = scratch[k];
+        }
+        kept = retained;
+    }
+    return kept > 0;
+}
+
 size_t gk_phrase_check(const gk_phrase_part *parts, size_t part_count, const uint32_t *candidates,
-                       size_t candidate_count, uint32_t *matches, uint32_t *rows, uint32_t *scratch) {
+                       size_t candidate_count, const uint32_t *proven, size_t proven_count, uint32_t *matches,
+                       uint32_t *rows, uint32_t *scratch) {
     size_t cursors[64];
     if (part_count > 64) return 0;
     for (size_t p = 0; p < part_count; ++p) cursors[p] = 0;
-    size_t found = 0;
-    position_reader reader;
+    size_t found = 0, proof = 0;
     for (size_t c = 0; c < candidate_count; ++c) {
         uint32_t docid = candidates[c];
         for (size_t p = 0; p < part_count; ++p) {
@@ -187,22 +212,9 @@ size_t gk_phrase_check(const gk_phrase_part *parts, size_t part_count, const uin
             while (r < parts[p].count && parts[p].docids[r] < docid) ++r;
             cursors[p] = r;
         }
-        // Positions of part 0 that still may start the phrase.
-        size_t kept = 0;
-        reader_start(&reader, &parts[0], cursors[0]);
-        for (uint32_t position; (position = reader_next(&reader)) != 0;) scratch[kept++] = position;
-        for (size_t i = 1; i < part_count && kept > 0; ++i) {
-            reader_start(&reader, &parts[i], cursors[i]);
-            uint32_t position = reader_next(&reader);
-            size_t retained = 0;
-            for (size_t k = 0; k < kept && position != 0; ++k) {
-                uint32_t want = scratch[k] + (uint32_t)i;
-                while (position != 0 && position < want) position = reader_next(&reader);
-                if (position == want) scratch[retained++] = scratch[k];
-            }
-            kept = retained;
-        }
-        if (kept == 0) continue;
+        while (proof < proven_count && proven[proof] < docid) ++proof;
+        bool isProven = proof < proven_count && proven[proof] == docid;
+        if (!isProven && !holds_phrase(parts, part_count, cursors, scratch)) continue;
         matches[found] = docid;
         for (size_t p = 0; p < part_count; ++p) rows[found * part_count + p] = (uint32_t)cursors[p];
         ++found;

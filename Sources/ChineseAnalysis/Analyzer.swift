@@ -343,6 +343,17 @@ public final class Analyzer: Sendable {
         return .withBonus(recallQuery, bonus: .boosted(words.count == 1 ? words[0] : .all(words), Self.wordBoost))
     }
 
+    /// Whether every text indexed with the word term `word` holds the phrase of `bigrams` (terms
+    /// at consecutive positions): true when the word is Han characters only and the bigrams are
+    /// its own, pair by pair. A word term is the text's own scalars, and segmentation never joins
+    /// across whitespace, so such a word's characters stand at consecutive positions, each in a
+    /// bigram with the next. A phrase need not read the positions of the texts that hold the word.
+    public static func wordTermHoldsPhrase(_ word: String, bigrams: [String]) -> Bool {
+        let scalars = word.unicodeScalars.map(\.value)
+        guard scalars.count == bigrams.count + 1, scalars.allSatisfy(CharacterClass.isHan) else { return false }
+        return bigrams.indices.allSatisfy { bigrams[$0] == TermText.character(scalars[$0], scalars[$0 + 1]) }
+    }
+
     // MARK: Highlighting
 
     /// Ranges of `text` where a query word occurs (compared after normalisation, ignoring

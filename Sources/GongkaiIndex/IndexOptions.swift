@@ -47,7 +47,7 @@ public struct IndexSummary: Sendable, Equatable {
     /// Source documents in the database after the run.
     public var documents = 0
     public var seconds = 0.0
-    /// Whether the run rebuilt everything because the schema changed.
+    /// Whether the run rebuilt everything because the schema or the side-store format changed.
     public var rebuilt = false
     public var dryRun = false
 

@@ -58,12 +58,14 @@ public final class Indexer {
     }
 
     /// An index written by another schema version cannot be patched file by file, nor one whose
-    /// side store of the current revision is missing (written by an older build, or removed).
+    /// side store of the current revision is missing or in an older format (written by an older
+    /// build, or removed).
     private func needsRebuild(_ state: IndexState, _ database: WritableDatabase) throws -> Bool {
         if state.schemaVersion != nil && state.schemaVersion != Schema.version { return true }
         guard database.documentCount > 0 else { return false }
         let revision = try IndexError.mappingDatabaseErrors { try database.revision() }
-        return SideManifest.read(sideLayout, revision: revision) == nil
+        guard let manifest = SideManifest.read(sideLayout, revision: revision) else { return true }
+        return !manifest.segments.allSatisfy { Segment.hasCurrentFormat(sideLayout.path($0)) }
     }
 
     private var sideLayout: SideStoreLayout { SideStoreLayout(databasePath: databasePath) }

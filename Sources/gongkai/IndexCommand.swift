@@ -79,7 +79,7 @@ enum SummaryFormatter {
     static func text(_ s: IndexSummary, db: String) -> String {
         var lines: [String] = []
         let verb = s.dryRun ? "would index" : "indexed"
-        if s.rebuilt { lines.append("the index was written by another schema version: \(s.dryRun ? "would rebuild" : "rebuilt") it") }
+        if s.rebuilt { lines.append("the index was written by another schema version or side-store format: \(s.dryRun ? "would rebuild" : "rebuilt") it") }
         let mb = Double(s.bytes) / 1_000_000
         let rate = s.seconds > 0 ? mb / s.seconds : 0
         let resumed = s.resumed > 0 ? " (\(s.resumed) taken over from a killed run)" : ""

@@ -130,6 +130,29 @@ let corpusTexts = [
         }
     }
 
+    /// The side store lets a record holding the query's word skip the phrase check: that is only
+    /// right if every text indexed with such a word term holds the word's bigram phrase.
+    @Test func aHanWordTermProvesItsPhrase() {
+        let analyzer = sharedAnalyzer
+        let texts = corpusTexts + ["政务 服务中心", "政务\n服务大厅", "“政务”服务", "西城区政务服务管理局2023年度政务服务体系",
+                                   "视频会议系统 运行维护项目", "电子政务内网机房运行维护"]
+        var proofs = 0
+        for text in texts {
+            for term in analyzer.indexTerms(text) where term.position == nil {
+                guard case .withBonus(.phrase(let parts), _)? = analyzer.query(for: term.term) else { continue }
+                let bigrams = parts.compactMap { part -> String? in if case .term(let t) = part { return t } else { return nil } }
+                guard bigrams.count == parts.count, Analyzer.wordTermHoldsPhrase(term.term, bigrams: bigrams) else { continue }
+                proofs += 1
+                #expect(analyzer.finds(term.term, in: text), "\(term.term) in \(text)")
+            }
+        }
+        #expect(proofs >= 20)
+        #expect(Analyzer.wordTermHoldsPhrase("政务服务", bigrams: ["#政务", "#务服", "#服务"]))
+        #expect(!Analyzer.wordTermHoldsPhrase("政务服务", bigrams: ["#政务", "#服务"]))
+        #expect(!Analyzer.wordTermHoldsPhrase("政务服务", bigrams: ["#务服", "#政务", "#服务"]))
+        #expect(!Analyzer.wordTermHoldsPhrase("2023年度", bigrams: ["2023", "#年度"]))
+    }
+
     static func mentions(_ query: TermQuery, _ term: String) -> Bool {
         switch query {
         case .term(let t): return t == term

@@ -43,6 +43,9 @@ import Testing
     static let cases: [Case] = [
         Case(query: "视频会议", filters: [:]) { $0.text.contains("视频会议") },
         Case(query: "\"政府信息公开\"", filters: [:]) { $0.text.contains("政府信息公开") },
+        // Words whose records skip the phrase check (they hold the word term), beside those that do not.
+        Case(query: "政务服务", filters: [:]) { $0.text.contains("政务服务") },
+        Case(query: "运行维护", filters: [.kind: ["budget"]]) { $0.text.contains("运行维护") && $0.info.kind == .budget },
         Case(query: "满意度", filters: [.district: ["西城区"]]) { $0.text.contains("满意度") && $0.info.district == "西城区" },
         Case(query: "费", filters: [.year: ["2022", "2023"]]) { $0.text.contains("费") && [2022, 2023].contains($0.info.year ?? 0) },
         Case(query: "", filters: [.type: ["line_item"]]) { $0.record.type == .lineItem },
@@ -109,6 +112,21 @@ import Testing
         let topX = try xapian.search(SearchRequest(query: example.query, filters: example.filters, limit: 3, explain: true))
         if let first = top.hits.first?.record.type, let firstX = topX.hits.first?.record.type, !example.query.isEmpty {
             #expect(first == firstX, "\(example): the best hit's type")
+        }
+    }
+
+    /// A request matching everything shows its first records in docid order, as Xapian's matcher
+    /// does, from any offset.
+    @Test func everythingShowsItsFirstRecordsInDocidOrder() throws {
+        let (scratch, _) = Self.fixture
+        let side = try Searcher(databasePath: scratch.database, analyzers: sharedAnalyzers)
+        let xapian = try Searcher(databasePath: scratch.database, analyzers: sharedAnalyzers)
+        xapian.usesSideStore = false
+        for offset in [0, 3, 40] {
+            let request = SearchRequest(query: "", facets: [try FacetRequest.named("district")], offset: offset, limit: 7)
+            let a = try side.search(request), b = try xapian.search(request)
+            #expect(a.hits.count == 7)
+            #expect(a.hits.map(\.id) == b.hits.map(\.id), "offset \(offset)")
         }
     }
 }

@@ -52,6 +52,28 @@ import Xapian
         #expect(a.facets.map { "\($0.name) \($0.values)" } == b.facets.map { "\($0.name) \($0.values)" })
         #expect(a.hits.map(\.id) == b.hits.map(\.id))
     }
+
+    /// A side store written by an older build (another segment format) cannot be read: indexing
+    /// again rebuilds the index instead of failing on it.
+    @Test func aSegmentOfAnOlderFormatMakesTheIndexerRebuild() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        _ = try index(scratch)
+        let before = try search(scratch, SearchRequest(query: "视频会议", limit: 5))
+        let database = try Xapian.Database(path: scratch.database)
+        let layout = SideStoreLayout(databasePath: scratch.database)
+        let manifest = try #require(SideManifest.read(layout, revision: try database.revision()))
+        for name in manifest.segments {
+            let handle = try #require(FileHandle(forUpdatingAtPath: layout.path(name)))
+            try handle.write(contentsOf: Array("GKSIDE05".utf8))
+            try handle.close()
+            #expect(!Segment.hasCurrentFormat(layout.path(name)))
+        }
+        let summary = try index(scratch)
+        #expect(summary.rebuilt)
+        let after = try search(scratch, SearchRequest(query: "视频会议", limit: 5))
+        #expect(after.total == before.total && after.hits.map(\.id) == before.hits.map(\.id))
+    }
 }
 
 @Suite struct StartUpTests {

@@ -20,8 +20,8 @@ enum {
 /// index, then its blocks; `count` documents in all). A block holds a byte of bit width and the
 /// docid gaps less one bit-packed at it, then (GK_SIDE_WDF) a width and the wdf less one, then
 /// (GK_SIDE_POSITIONS) a width and every document's positions, each document's first position
-/// and then the gaps to its next ones. Writes per document its relative docid and wdf (0 without
-/// GK_SIDE_WDF); returns the number of documents written.
+/// and then the gaps to its next ones. Writes per document its relative docid and, unless `wdf`
+/// is NULL, its wdf (0 without GK_SIDE_WDF); returns the number of documents written.
 size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
                       const int32_t *blocks, size_t block_count, uint32_t *docids, uint32_t *wdf);
 
@@ -55,9 +55,11 @@ typedef struct gk_phrase_part {
 /// The candidates (sorted; every part holds each) where part i stands at position p + i for some
 /// position p of part 0. Writes them to `matches` and, per match, each part's row to
 /// `rows[match * part_count + part]`. `scratch` holds at least the most positions part 0 has in a
-/// document. Returns the number of matches.
+/// document. Candidates also in `proven` (sorted; may be empty) are known to hold the phrase: they
+/// match without their positions being read. Returns the number of matches.
 size_t gk_phrase_check(const gk_phrase_part *parts, size_t part_count, const uint32_t *candidates,
-                       size_t candidate_count, uint32_t *matches, uint32_t *rows, uint32_t *scratch);
+                       size_t candidate_count, const uint32_t *proven, size_t proven_count, uint32_t *matches,
+                       uint32_t *rows, uint32_t *scratch);
 
 #ifdef __cplusplus
 }

@@ -73,7 +73,7 @@ final class Segment: @unchecked Sendable {
         defer { if !ok { munmap(mapped, fileLength) } }
 
         guard Array(UnsafeRawBufferPointer(start: base, count: 8)) == Self.magic else {
-            throw FormatError(description: "\(path) is not a side-store segment of this version")
+            throw FormatError(description: "\(path) is not a side-store segment of this version; `gongkai index` rebuilds the index")
         }
         firstDocid = base.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
         span = Int(base.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
@@ -155,6 +155,14 @@ final class Segment: @unchecked Sendable {
 
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: base), mappedLength)
+    }
+
+    /// Whether the file at `path` starts as a segment of this version does (an older build's
+    /// segments have another magic and cannot be read).
+    static func hasCurrentFormat(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: magic.count)).map(Array.init) == magic
     }
 
     // MARK: Terms
@@ -303,7 +311,8 @@ struct PostingList {
                 wantWdf: Bool, wantPositions: Bool) {
         let postings = TermPostings(self, within: nil, keepPositions: wantPositions)
         docids = postings.docids
-        wdf = postings.wdf
+        // A boolean term keeps no wdf: 0 for each document, as the segment means.
+        wdf = postings.wdf.isEmpty && wantWdf ? [UInt32](repeating: 0, count: docids.count) : postings.wdf
         positions.removeAll(keepingCapacity: true)
         positionStarts.removeAll(keepingCapacity: true)
         guard wantPositions else { return }

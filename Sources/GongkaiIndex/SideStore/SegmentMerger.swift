@@ -79,7 +79,8 @@ enum SegmentMerger {
         // Columns: every source's ordinals mapped into merged dictionaries; holes and deleted
         // documents get no values (a document without a type does not exist).
         let facetCount = Schema.facets.count
-        var columns: [UInt8] = []
+        var columnOrdinals: [[UInt32]] = []
+        var valueCounts: [Int] = []
         var dictionaryBytes: [UInt8] = []
         for facet in 0..<facetCount {
             var numbering = ValueNumbering()
@@ -93,16 +94,8 @@ enum SegmentMerger {
                     ordinals[base + index] = maps[s][Int(source.segment.ordinal(facet, index))]
                 }
             }
-            let width = values.count - 1 < 256 ? 1 : values.count - 1 < 65536 ? 2 : 4
-            columns.appendLittleEndian(UInt64(width))
-            for ordinal in ordinals {
-                switch width {
-                case 1: columns.append(UInt8(ordinal))
-                case 2: columns.appendLittleEndian(UInt16(ordinal))
-                default: columns.appendLittleEndian(ordinal)
-                }
-            }
-            columns.alignTo8()
+            columnOrdinals.append(ordinals)
+            valueCounts.append(values.count - 1)
             dictionaryBytes.appendLittleEndian(UInt32(values.count - 1))
             var blob: [UInt8] = []
             for value in values.dropFirst() {
@@ -122,8 +115,7 @@ enum SegmentMerger {
                 lengths[base + index] = source.segment.length(index)
             }
         }
-        for amount in amounts { columns.appendLittleEndian(UInt64(bitPattern: amount)) }
-        for length in lengths { columns.appendLittleEndian(length) }
+        let columns = SegmentBuilder.encodeColumns(columnOrdinals, valueCounts: valueCounts, lengths: lengths, amounts: amounts)
 
         try SegmentBuilder.writeFile(path: path, firstDocid: first, span: span, termCount: termCount,
                                      sections: [termOffsets, termBytes, termInfo, postingBytes, columns, dictionaryBytes], sync: sync)

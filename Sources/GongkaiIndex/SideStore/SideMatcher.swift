@@ -1,3 +1,4 @@
+import ChineseAnalysis
 import CSideStore
 import Disclosure
 import Foundation
@@ -115,6 +116,7 @@ struct Docs {
 final class TermPostings {
     let list: PostingList
     let docids: [UInt32]
+    /// Per document; empty for a term without wdf (a boolean term).
     let wdf: [UInt32]
     /// Per document (kept positions only): its block's packed positions, their width, and the
     /// index of its first position there.
@@ -156,16 +158,17 @@ final class TermPostings {
         }
         let start = list.start.assumingMemoryBound(to: UInt8.self)
         let limit = list.limit.assumingMemoryBound(to: UInt8.self)
+        let hasWdf = list.flags.contains(.wdf)
         // Both written whole by the kernel: not zeroed first.
-        let wdfBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, rows))
-        defer { wdfBuffer.deallocate() }
         var decoded = 0
+        let wdfBuffer = hasWdf ? UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, rows)) : nil
+        defer { wdfBuffer?.deallocate() }
         docids = [UInt32](unsafeUninitializedCapacity: rows) { ids, count in
             decoded = gk_side_decode(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, ids.baseAddress,
-                                     wdfBuffer.baseAddress)
+                                     wdfBuffer?.baseAddress)
             count = decoded
         }
-        let wdf = Array(wdfBuffer.prefix(decoded))
+        let wdf = wdfBuffer.map { Array($0.prefix(decoded)) } ?? []
         self.wdf = wdf
         guard keepPositions && list.flags.contains(.positions) && decoded > 0 else {
             rowData = []
@@ -266,6 +269,15 @@ final class SegmentEvaluator {
             var docs = try evaluate(left, weighted: weighted, within: within)
             if weighted { addTypePrior(&docs) }
             return docs
+        case .andMaybe(.phrase(let parts), let bonus) where Self.provingWord(bonus, phrase: parts) != nil:
+            // The records that hold the query's word hold its phrase: only the others' positions are read.
+            let word = Self.provingWord(bonus, phrase: parts)!
+            // All of the word's records: the phrase check walks them beside its candidates, so
+            // narrowing them first would only cost a pass over `within`.
+            let proven = segment.find(word).map { TermPostings(segment.postings($0), within: nil, keepPositions: false).docids } ?? []
+            let docs = try phrase(parts, weighted: weighted, within: within, proven: proven)
+            guard weighted, !docs.ids.isEmpty else { return docs }
+            return Self.addWeights(docs, from: try evaluate(bonus, weighted: true, within: docs.ids))
         case .andMaybe(let left, let right):
             let docs = try evaluate(left, weighted: weighted, within: within)
             guard weighted, !docs.ids.isEmpty else { return docs }
@@ -299,6 +311,20 @@ final class SegmentEvaluator {
             addTypePrior(&docs)
             return docs
         }
+    }
+
+    /// The word term of a phrase's bonus (the query's one word) when every record holding it holds
+    /// the phrase.
+    private static func provingWord(_ bonus: MatchQuery, phrase parts: [MatchQuery.PhrasePart]) -> String? {
+        var inner = bonus
+        if case .scaled(let query, _) = bonus { inner = query }
+        guard case .term(let word) = inner else { return nil }
+        var bigrams: [String] = []
+        for part in parts {
+            guard case .term(let term) = part else { return nil }
+            bigrams.append(term)
+        }
+        return Analyzer.wordTermHoldsPhrase(word, bigrams: bigrams) ? word : nil
     }
 
     /// Cheap parts first in an AND: terms and phrases by their rarest term, other parts after.
@@ -408,8 +434,10 @@ final class SegmentEvaluator {
                     if k == within.count { break }
                     if within[k] != docid { continue }
                 }
-                wdfSum[Int(docid)] &+= postings.wdf[row]
-                if !weightSum.isEmpty { weightSum[Int(docid)] += bm25(wdf: postings.wdf[row], relative: docid, termWeight: weight) }
+                // A term without wdf (boolean) still holds the document.
+                let wdf = postings.wdf.isEmpty ? 1 : postings.wdf[row]
+                wdfSum[Int(docid)] &+= wdf
+                if !weightSum.isEmpty { weightSum[Int(docid)] += bm25(wdf: wdf, relative: docid, termWeight: weight) }
                 if wantPositions {
                     for position in postings.positions(row: row) { placed.append((docid, position)) }
                 }
@@ -459,7 +487,9 @@ final class SegmentEvaluator {
     // MARK: Phrases
 
     /// Records holding the parts at consecutive positions.
-    private func phrase(_ parts: [MatchQuery.PhrasePart], weighted: Bool, within: [UInt32]?) throws -> Docs {
+    /// `proven`: sorted docids known to hold the phrase, whose positions need no reading.
+    private func phrase(_ parts: [MatchQuery.PhrasePart], weighted: Bool, within: [UInt32]?,
+                        proven: [UInt32] = []) throws -> Docs {
         if parts.count == 1 {
             switch parts[0] {
             case .term(let term): return try evaluate(.term(term), weighted: weighted, within: within)
@@ -499,15 +529,16 @@ final class SegmentEvaluator {
             if candidates!.isEmpty { return .none }
         }
         let docs = try withExtendedLifetime((terms, merged)) { () throws -> Docs in
-            try verifyPositions(candidates!, terms: terms, merged: merged, termWeights: termWeights, weighted: weighted)
+            try verifyPositions(candidates!, proven: proven, terms: terms, merged: merged, termWeights: termWeights,
+                                weighted: weighted)
         }
         return docs
     }
 
     /// The candidates (docids every part holds) whose parts stand at consecutive positions, with
     /// their weights: the sum of the parts' (Xapian weighs a phrase by its terms).
-    private func verifyPositions(_ candidates: [UInt32], terms: [TermPostings?], merged: [MergedPart?], termWeights: [Double],
-                                 weighted: Bool) throws -> Docs {
+    private func verifyPositions(_ candidates: [UInt32], proven: [UInt32], terms: [TermPostings?], merged: [MergedPart?],
+                                 termWeights: [Double], weighted: Bool) throws -> Docs {
         let count = terms.count
         // Written by the kernel before they are read: not zeroed first.
         let matchBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, candidates.count))
@@ -538,8 +569,8 @@ final class SegmentEvaluator {
             }
             return parts.withUnsafeBufferPointer { parts in
                 scratch.withUnsafeMutableBufferPointer { scratch in
-                    gk_phrase_check(parts.baseAddress, count, candidates, candidates.count, matchBuffer.baseAddress,
-                                    rowBuffer.baseAddress, scratch.baseAddress)
+                    gk_phrase_check(parts.baseAddress, count, candidates, candidates.count, proven, proven.count,
+                                    matchBuffer.baseAddress, rowBuffer.baseAddress, scratch.baseAddress)
                 }
             }
         }

@@ -48,10 +48,12 @@ struct SideSearch {
         let records = sideSet.recordCount
         let statistics = rankingStatistics
         let weighted = request.sort == .relevance && request.limit > 0
-        // The facets of everything are counted in advance; the hits of everything need no weights.
+        // The facets of everything are counted in advance; the hits of everything need no weights,
+        // and in docid order (relevance, all weights equal) only the first ones are looked at.
         let matchesEverything = compiled.query == .all
+        let firstRecordsOnly = matchesEverything && request.sort == .relevance
         var matches: [SideMatcher.Matches] = []
-        if !matchesEverything || request.limit > 0 {
+        if !matchesEverything || (request.limit > 0 && !firstRecordsOnly) {
             for side in sides {
                 matches.append(try SideMatcher(index: side, statistics: statistics, deadline: deadline)
                     .run(compiled.query, weighted: weighted && !matchesEverything))
@@ -81,7 +83,8 @@ struct SideSearch {
         var hits: [SearchHit] = []
         var warnings: [String] = []
         if request.limit > 0 {
-            let top = topCandidates(matches, count: min(request.offset + request.limit, total), weighted: weighted && !matchesEverything)
+            let count = min(request.offset + request.limit, total)
+            let top = firstRecordsOnly ? firstRecords(count) : topCandidates(matches, count: count, weighted: weighted && !matchesEverything)
             for candidate in top.dropFirst(request.offset) {
                 if let deadline, ContinuousClock.now > deadline { throw SearchDeadlineExceeded() }
                 do {
@@ -159,6 +162,26 @@ struct SideSearch {
         }
         guard low < side.segments.count, docid >= side.segments[low].firstDocid else { return nil }
         return (low, Int(docid - side.segments[low].firstDocid))
+    }
+
+    /// The first `count` records of every side, in docid order: what a request matching everything
+    /// shows first by relevance, without listing every record.
+    private func firstRecords(_ count: Int) -> [Candidate] {
+        var out: [Candidate] = []
+        for (s, side) in sides.enumerated() {
+            var deletedCursor = 0
+            for segment in side.segments {
+                let types = segment.column(SideIndex.typeFacet)
+                for index in 0..<segment.span where types[index] != 0 {
+                    if out.count == count { return out }
+                    let docid = segment.firstDocid + UInt32(index)
+                    while deletedCursor < side.deleted.count && side.deleted[deletedCursor] < docid { deletedCursor += 1 }
+                    if deletedCursor < side.deleted.count && side.deleted[deletedCursor] == docid { continue }
+                    out.append(Candidate(side: s, docid: docid, weight: 0))
+                }
+            }
+        }
+        return out
     }
 
     /// The first `count` candidates in the requested order.
