@@ -269,17 +269,17 @@ final class SegmentEvaluator {
             var docs = try evaluate(left, weighted: weighted, within: within)
             if weighted { addTypePrior(&docs) }
             return docs
-        case .andMaybe(.phrase(let parts), let bonus) where Self.provingWord(bonus, phrase: parts) != nil:
-            // The records that hold the query's word hold its phrase: only the others' positions are read.
-            let word = Self.provingWord(bonus, phrase: parts)!
-            // All of the word's records: the phrase check walks them beside its candidates, so
-            // narrowing them first would only cost a pass over `within`.
-            let proven = segment.find(word).map { TermPostings(segment.postings($0), within: nil, keepPositions: false).docids } ?? []
-            let docs = try phrase(parts, weighted: weighted, within: within, proven: proven)
-            guard weighted, !docs.ids.isEmpty else { return docs }
-            return Self.addWeights(docs, from: try evaluate(bonus, weighted: true, within: docs.ids))
         case .andMaybe(let left, let right):
-            let docs = try evaluate(left, weighted: weighted, within: within)
+            let docs: Docs
+            if case .phrase(let parts) = left, let word = Self.provingWord(right, phrase: parts) {
+                // The records that hold the query's word hold its phrase: only the others' positions
+                // are read. All of the word's records: the phrase check walks them beside its
+                // candidates, so narrowing them first would only cost a pass over `within`.
+                let proven = segment.find(word).map { TermPostings(segment.postings($0), within: nil, keepPositions: false).docids } ?? []
+                docs = try phrase(parts, weighted: weighted, within: within, proven: proven)
+            } else {
+                docs = try evaluate(left, weighted: weighted, within: within)
+            }
             guard weighted, !docs.ids.isEmpty else { return docs }
             return Self.addWeights(docs, from: try evaluate(right, weighted: true, within: docs.ids))
         case .filter(let left, let right):
