@@ -63,15 +63,13 @@ final class SideIndex: @unchecked Sendable {
         var records = 0
         var length = 0
         var tallies = Schema.facets.indices.map { FacetTally(size: facetValues[$0].count) }
-        var deletedCursor = 0
+        var deletions = DeletionCursor(deleted)
         for (s, segment) in self.segments.enumerated() {
             let types = segment.column(Self.typeFacet)
             var live: [Int] = []
             live.reserveCapacity(segment.span)
             for index in 0..<segment.span where types[index] != 0 {
-                let docid = segment.firstDocid + UInt32(index)
-                while deletedCursor < deleted.count && deleted[deletedCursor] < docid { deletedCursor += 1 }
-                if deletedCursor < deleted.count && deleted[deletedCursor] == docid { continue }
+                if deletions.isDeleted(segment.firstDocid + UInt32(index)) { continue }
                 live.append(index)
                 length += Int(segment.length(index))
             }
@@ -187,5 +185,19 @@ final class SideSet: @unchecked Sendable {
     /// Documents holding `term` in every part.
     func documentFrequency(_ term: String) -> Int {
         sides.reduce(0) { $0 + $1.documentFrequency(term) }
+    }
+}
+
+/// Walks a side's deleted docids (sorted) alongside docids taken in ascending order.
+struct DeletionCursor {
+    private let deleted: [UInt32]
+    private var next = 0
+
+    init(_ deleted: [UInt32]) { self.deleted = deleted }
+
+    /// Whether `docid`, no smaller than any asked about before, is deleted.
+    @inline(__always) mutating func isDeleted(_ docid: UInt32) -> Bool {
+        while next < deleted.count && deleted[next] < docid { next += 1 }
+        return next < deleted.count && deleted[next] == docid
     }
 }

@@ -35,7 +35,7 @@ struct SideMatcher {
     func run(_ query: MatchQuery, weighted: Bool) throws -> Matches {
         var result = Matches()
         let shared = EvaluationState(statistics: statistics, deadline: deadline)
-        var deletedCursor = 0
+        var deletions = DeletionCursor(index.deleted)
         for (s, segment) in index.segments.enumerated() {
             let evaluator = SegmentEvaluator(segment: segment, segmentIndex: s, index: index, shared: shared)
             let docs = try evaluator.evaluate(query, weighted: weighted, within: nil)
@@ -44,10 +44,7 @@ struct SideMatcher {
             if weighted { result.weights.reserveCapacity(result.docids.count + docs.ids.count) }
             for i in docs.ids.indices {
                 let docid = docs.ids[i] + base
-                if !index.deleted.isEmpty {
-                    while deletedCursor < index.deleted.count && index.deleted[deletedCursor] < docid { deletedCursor += 1 }
-                    if deletedCursor < index.deleted.count && index.deleted[deletedCursor] == docid { continue }
-                }
+                if deletions.isDeleted(docid) { continue }
                 result.docids.append(docid)
                 if weighted { result.weights.append(docs.weights.isEmpty ? 0 : docs.weights[i]) }
             }

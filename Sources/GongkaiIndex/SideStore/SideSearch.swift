@@ -169,14 +169,13 @@ struct SideSearch {
     private func firstRecords(_ count: Int) -> [Candidate] {
         var out: [Candidate] = []
         for (s, side) in sides.enumerated() {
-            var deletedCursor = 0
+            var deletions = DeletionCursor(side.deleted)
             for segment in side.segments {
                 let types = segment.column(SideIndex.typeFacet)
                 for index in 0..<segment.span where types[index] != 0 {
                     if out.count == count { return out }
                     let docid = segment.firstDocid + UInt32(index)
-                    while deletedCursor < side.deleted.count && side.deleted[deletedCursor] < docid { deletedCursor += 1 }
-                    if deletedCursor < side.deleted.count && side.deleted[deletedCursor] == docid { continue }
+                    if deletions.isDeleted(docid) { continue }
                     out.append(Candidate(side: s, docid: docid, weight: 0))
                 }
             }
