@@ -9,6 +9,26 @@ static inline uint32_t load_u32(const uint8_t *p) {
 
 #define BLOCK_SIZE 128
 
+// `n` values of `width` (1...32) bits from `p`, which has 8 readable bytes past their last. Eight
+// values fill `width` bytes, so in groups of eight every value's byte and shift are constants.
+static inline __attribute__((always_inline)) void unpack_fixed(const uint8_t *p, size_t n, const unsigned width,
+                                                               uint32_t *out) {
+    const uint64_t mask = width >= 32 ? 0xFFFFFFFFu : (((uint64_t)1 << width) - 1);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8, p += width) {
+        for (unsigned k = 0; k < 8; ++k) {
+            uint64_t word;
+            memcpy(&word, p + ((k * width) >> 3), 8);
+            out[i + k] = (uint32_t)((word >> ((k * width) & 7)) & mask);
+        }
+    }
+    for (size_t bit = 0; i < n; ++i, bit += width) {
+        uint64_t word;
+        memcpy(&word, p + (bit >> 3), 8);
+        out[i] = (uint32_t)((word >> (bit & 7)) & mask);
+    }
+}
+
 // Reads `n` values of `width` bits (LSB first) from `*cursor`, moving it past them.
 static inline void unpack(const uint8_t **cursor, const uint8_t *limit, unsigned width, size_t n, uint32_t *out) {
     const uint8_t *p = *cursor;
@@ -20,6 +40,16 @@ static inline void unpack(const uint8_t **cursor, const uint8_t *limit, unsigned
     }
     uint64_t mask = width >= 32 ? 0xFFFFFFFFu : (((uint64_t)1 << width) - 1);
     if (width <= 32 && p + bytes + 8 <= limit) {
+        // One copy of the loop per width, so that every shift is a constant.
+        switch (width) {
+#define GK_UNPACK_WIDTH(W) case W: unpack_fixed(p, n, W, out); return;
+            GK_UNPACK_WIDTH(1) GK_UNPACK_WIDTH(2) GK_UNPACK_WIDTH(3) GK_UNPACK_WIDTH(4) GK_UNPACK_WIDTH(5)
+            GK_UNPACK_WIDTH(6) GK_UNPACK_WIDTH(7) GK_UNPACK_WIDTH(8) GK_UNPACK_WIDTH(9) GK_UNPACK_WIDTH(10)
+            GK_UNPACK_WIDTH(11) GK_UNPACK_WIDTH(12) GK_UNPACK_WIDTH(13) GK_UNPACK_WIDTH(14) GK_UNPACK_WIDTH(15)
+            GK_UNPACK_WIDTH(16) GK_UNPACK_WIDTH(17) GK_UNPACK_WIDTH(18) GK_UNPACK_WIDTH(19) GK_UNPACK_WIDTH(20)
+#undef GK_UNPACK_WIDTH
+        default: break;
+        }
         // Each value lies within the 8 bytes from its first byte (32 bits + 7 of offset).
         size_t bit = 0;
         for (size_t i = 0; i < n; ++i, bit += width) {
@@ -123,6 +153,48 @@ void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32
             first += wdf[row + i];
         }
         row += n;
+    }
+}
+
+void gk_side_locate_rows(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
+                         const int32_t *blocks, const uint32_t *block_rows, size_t block_count, const uint32_t *rows,
+                         size_t row_count, uint32_t *row_wdf, const uint8_t **row_data, uint8_t *row_width,
+                         uint32_t *row_first) {
+    if (!(flags & GK_SIDE_POSITIONS) || !(flags & GK_SIDE_WDF)) return;
+    block_walk walk = walk_begin(start, limit, count);
+    uint32_t wdf[BLOCK_SIZE];
+    size_t j = 0;
+    for (size_t b = 0; b < block_count && j < row_count; ++b) {
+        size_t first_row = block_rows[b];
+        size_t next_row = b + 1 < block_count ? block_rows[b + 1] : (size_t)-1;
+        if (rows[j] >= next_row) continue;
+        size_t block = (size_t)blocks[b], n;
+        const uint8_t *end;
+        const uint8_t *cursor = walk_to(&walk, block, &end, &n);
+        // Past the docid gaps, the wdf (read: where a document's positions start depends on the
+        // wdf of those before it) to the positions.
+        unsigned width = cursor < end ? *cursor++ : 0;
+        cursor += (n * width + 7) / 8;
+        width = cursor < end ? *cursor++ : 0;
+        // Width 0: every wdf in the block is 1, and a document's first position is its row's.
+        bool all_once = width == 0;
+        unpack(&cursor, end, width, all_once ? 0 : n, wdf);
+        width = cursor < end ? *cursor++ : 0;
+        size_t row = first_row;
+        uint32_t first = 0;
+        for (; j < row_count && rows[j] < next_row; ++j) {
+            if (all_once) {
+                row = rows[j];
+                row_wdf[j] = 1;
+                first = (uint32_t)(row - first_row);
+            } else {
+                while (row < rows[j]) first += wdf[row++ - first_row] + 1;
+                row_wdf[j] = wdf[row - first_row] + 1;
+            }
+            row_data[j] = cursor;
+            row_width[j] = (uint8_t)width;
+            row_first[j] = first;
+        }
     }
 }
 

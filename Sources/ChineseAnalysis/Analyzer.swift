@@ -365,35 +365,41 @@ public final class Analyzer: Sendable {
     /// Query words in the form `highlightRanges(in:needles:)` looks for: normalised, without
     /// spaces, without repeats, found by their first character. Made once per query, not per hit.
     public func highlightNeedles(_ queryWords: [String]) -> HighlightNeedles {
-        var seen = Set<[UInt32]>()
         var needles = HighlightNeedles()
         for word in queryWords {
             let needle = normalizer.normalize(word).scalars.filter { $0 != 0x20 }
-            guard let first = needle.first, seen.insert(needle).inserted else { continue }
-            needles.byFirstScalar[first, default: []].append(needle)
+            guard let first = needle.first, !needles.words.contains(needle) else { continue }
+            needles.byFirstScalar[first, default: []].append(needles.words.count)
+            needles.words.append(needle)
+            needles.firstScalarBits |= HighlightNeedles.bit(first)
         }
         return needles
     }
 
     public func highlightRanges(in text: String, needles: HighlightNeedles) -> [Range<String.Index>] {
-        guard !needles.byFirstScalar.isEmpty else { return [] }
+        guard !needles.words.isEmpty else { return [] }
         let normalized = normalizer.normalize(text)
         var haystack: [UInt32] = [], origins: [Int32] = []
+        haystack.reserveCapacity(normalized.scalars.count)
+        origins.reserveCapacity(normalized.scalars.count)
         for (i, v) in normalized.scalars.enumerated() where v != 0x20 {
             haystack.append(v)
             origins.append(normalized.origins[i])
         }
         var spans: [(Int, Int)] = []  // original scalar offsets, half-open
-        // One pass over the text, trying only the words that start with the character at hand;
-        // a match is not looked into again by the same word.
-        var resumeAt: [[UInt32]: Int] = [:]
+        // One pass over the text, trying only the words that start with the character at hand
+        // (most characters start none: one bit test says so); a match is not looked into again
+        // by the same word.
+        var resumeAt = [Int](repeating: 0, count: needles.words.count)
         for i in haystack.indices {
-            guard let candidates = needles.byFirstScalar[haystack[i]] else { continue }
-            for needle in candidates where i + needle.count <= haystack.count && i >= resumeAt[needle, default: 0] {
-                if haystack[i..<(i + needle.count)].elementsEqual(needle) {
-                    spans.append((Int(origins[i]), Int(origins[i + needle.count - 1]) + 1))
-                    resumeAt[needle] = i + needle.count
-                }
+            let v = haystack[i]
+            guard needles.firstScalarBits & HighlightNeedles.bit(v) != 0, let candidates = needles.byFirstScalar[v] else { continue }
+            for n in candidates {
+                let needle = needles.words[n]
+                guard i + needle.count <= haystack.count, i >= resumeAt[n],
+                      haystack[i..<(i + needle.count)].elementsEqual(needle) else { continue }
+                spans.append((Int(origins[i]), Int(origins[i + needle.count - 1]) + 1))
+                resumeAt[n] = i + needle.count
             }
         }
         guard !spans.isEmpty else { return [] }
@@ -406,8 +412,21 @@ public final class Analyzer: Sendable {
                 merged.append(span)
             }
         }
-        let indices = Array(text.unicodeScalars.indices) + [text.endIndex]
-        return merged.map { indices[$0.0]..<indices[$0.1] }
+        // Scalar offsets to indices in one walk, only as far as the last span.
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        var offset = 0
+        func advance(to target: Int) -> String.Index {
+            while offset < target && index < scalars.endIndex {
+                scalars.formIndex(after: &index)
+                offset += 1
+            }
+            return index
+        }
+        return merged.map { span in
+            let lower = advance(to: span.0)
+            return lower..<advance(to: span.1)
+        }
     }
 
 
@@ -415,7 +434,13 @@ public final class Analyzer: Sendable {
 
 /// Query words ready for highlighting, grouped by their first (normalised) character.
 public struct HighlightNeedles: Sendable {
-    var byFirstScalar: [UInt32: [[UInt32]]] = [:]
+    var words: [[UInt32]] = []
+    /// Indices into `words`.
+    var byFirstScalar: [UInt32: [Int]] = [:]
+    /// One bit per first character (by its low 6 bits): a character whose bit is clear starts no word.
+    var firstScalarBits: UInt64 = 0
+
+    static func bit(_ scalar: UInt32) -> UInt64 { 1 << UInt64(scalar & 63) }
 }
 
 /// Builds term strings by writing UTF-8 straight into the new string's storage: term generation

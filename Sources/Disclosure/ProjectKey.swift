@@ -76,7 +76,9 @@ public struct ProjectKey: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Project codes as printed may be split by the PDF (`11010522T0000004 23872`).
     public static func normalizedCode(_ code: String) -> String {
-        String(code.filter { !$0.isWhitespace }).uppercased()
+        // Most codes are printed whole: digits and capitals, already their own key.
+        if code.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) }) { return code }
+        return String(code.filter { !$0.isWhitespace }).uppercased()
     }
 
     /// A project name as it links across years: compatibility forms folded (full-width letters,
@@ -89,6 +91,11 @@ public struct ProjectKey: Sendable, Hashable, Codable, CustomStringConvertible {
         let plain = name.unicodeScalars.allSatisfy { $0.isASCII || (0x4E00...0x9FFF).contains($0.value) }
         var scalars: [Unicode.Scalar] = []
         for scalar in (plain ? name : name.precomposedStringWithCompatibilityMapping).lowercased().unicodeScalars {
+            // An ideograph is no space, quotation mark or bracket: its properties need no lookup.
+            if (0x4E00...0x9FFF).contains(scalar.value) {
+                scalars.append(scalar)
+                continue
+            }
             if scalar.properties.isWhitespace || quotationMarks.contains(scalar) { continue }
             scalars.append(openingBrackets.contains(scalar) ? "(" : closingBrackets.contains(scalar) ? ")" : scalar)
         }

@@ -68,7 +68,7 @@ public enum TextDecoding {
             }
             return try converted(bytes[...], from: encoding)
         }
-        if let text = String(validating: bytes, as: UTF8.self) {
+        if let text = UTF8Validation.string(bytes) {
             return DecodedText(text: text, encoding: "UTF-8")
         }
         // Not UTF-8: GB18030, unless UTF-8 with a few bad bytes explains the file better.
@@ -101,7 +101,7 @@ public enum TextDecoding {
     }
 
     private static func utf8Leniently(_ bytes: ArraySlice<UInt8>) -> DecodedText {
-        if let text = String(validating: bytes, as: UTF8.self) { return DecodedText(text: text, encoding: "UTF-8") }
+        if let text = UTF8Validation.string(bytes) { return DecodedText(text: text, encoding: "UTF-8") }
         let errors = invalidUTF8Offsets(bytes)
         return DecodedText(text: String(decoding: bytes, as: UTF8.self), encoding: "UTF-8",
                            warnings: [repairWarning(errors, encoding: "UTF-8")])
@@ -169,7 +169,7 @@ public enum TextDecoding {
 
     private static func decoded(_ utf8: [UInt8], encoding: String, errors: [Int]) throws -> DecodedText {
         // iconv's output is valid UTF-8; decoding without validation would hide a converter bug.
-        guard let text = String(validating: utf8, as: UTF8.self) else { throw DisclosureError.notText("invalid UTF-8") }
+        guard let text = UTF8Validation.string(utf8) else { throw DisclosureError.notText("invalid UTF-8") }
         return DecodedText(text: text, encoding: encoding,
                            warnings: errors.isEmpty ? [] : [repairWarning(errors, encoding: encoding)])
     }

@@ -1,3 +1,4 @@
+import Disclosure
 import Foundation
 
 /// A JSON value with ordered object members, so responses print in a stable, readable order.
@@ -55,60 +56,63 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     public func serialized() -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         write(to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    public func write(to out: inout String) {
+    /// Appends the JSON text as UTF-8. Bytes, not a String: appending to a String validates and
+    /// re-counts every piece, which cost most of the time of writing a top-10 answer.
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
             if d.isFinite {
-                if d.rounded() == d && abs(d) < 1e15 { out += String(Int(d)) } else { out += String(d) }
+                out.append(contentsOf: (d.rounded() == d && abs(d) < 1e15 ? String(Int(d)) : String(d)).utf8)
             } else {
-                out += "null"
+                out.append(contentsOf: "null".utf8)
             }
-        case .decimal(let text): out += text
+        case .decimal(let text): out.append(contentsOf: text.utf8)
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (i, (key, value)) in members.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
     /// Appends `s` quoted, escaping what JSON requires (and U+2028/U+2029, which break JavaScript
-    /// readers). Runs of bytes that need no escape are appended whole: a scalar at a time cost a
-    /// fifth of a top-10 answer's time.
-    static func writeString(_ s: String, to out: inout String) {
-        out += "\""
+    /// readers). Runs of bytes that need no escape are appended whole.
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in
             var runStart = 0
             var i = 0
-            func flushRun(upTo end: Int) {
-                if end > runStart {
-                    out += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<end]), as: UTF8.self)
-                }
-            }
             while i < bytes.count {
+                // Eight bytes at a time while none of them may need an escape.
+                if i + 8 <= bytes.count,
+                   !mayNeedEscape(UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
                 let byte = bytes[i]
-                let escape: String?
+                var escape: StaticString? = nil
                 var width = 1
                 switch byte {
                 case 0x22: escape = "\\\""
@@ -116,26 +120,39 @@ public indirect enum JSONValue: Sendable, Equatable {
                 case 0x0A: escape = "\\n"
                 case 0x0D: escape = "\\r"
                 case 0x09: escape = "\\t"
-                case 0..<0x20:
-                    let hex = String(byte, radix: 16)
-                    escape = "\\u00" + (hex.count < 2 ? "0" : "") + hex
+                case 0..<0x20: break
                 case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9):
                     escape = bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029"
                     width = 3
-                default: escape = nil
-                }
-                if let escape {
-                    flushRun(upTo: i)
-                    out += escape
-                    i += width
-                    runStart = i
-                } else {
+                default:
                     i += 1
+                    continue
                 }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                if let escape {
+                    out.append(contentsOf: UnsafeBufferPointer(start: escape.utf8Start, count: escape.utf8CodeUnitCount))
+                } else {
+                    out.append(contentsOf: "\\u00".utf8)
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0xF)])
+                }
+                i += width
+                runStart = i
             }
-            flushRun(upTo: bytes.count)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Whether any of the eight bytes is a control character, `"`, `\\` or 0xE2 (the lead byte of
+    /// U+2028 and U+2029): the classic has-zero-byte test, exact for "any".
+    @inline(__always) private static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let below0x20 = (word &- ones &* 0x20) & ~word & highs != 0
+        return below0x20 || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C)) || hasZero(word ^ (ones &* 0xE2))
     }
 
     /// Parses one JSON text (RFC 8259). Throws `JSONValue.ParseError` with a readable message.
@@ -262,7 +279,7 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                guard let string = String(validating: bytes[start..<index], as: UTF8.self) else {
+                guard let string = UTF8Validation.string(bytes[start..<index]) else {
                     throw error("string is not valid UTF-8")
                 }
                 index += 1
@@ -309,7 +326,7 @@ struct JSONParser {
             default: throw error("invalid escape")
             }
         }
-        guard let string = String(validating: utf8, as: UTF8.self) else { throw error("string is not valid UTF-8") }
+        guard let string = UTF8Validation.string(utf8) else { throw error("string is not valid UTF-8") }
         return string
     }
 

@@ -117,7 +117,7 @@ enum StoredRecord {
         guard let json = try? JSONValue.parse(bytes[..<newline]), case .object = json else {
             throw DecodeError(description: "document data is not a Gongkai record")
         }
-        guard let textBytes = String(validating: bytes[min(newline + 1, bytes.count)...], as: UTF8.self) else {
+        guard let textBytes = UTF8Validation.string(bytes[min(newline + 1, bytes.count)...]) else {
             throw DecodeError(description: "record text is not UTF-8")
         }
         func string(_ key: String, in object: JSONValue = json) throws -> String? {

@@ -54,6 +54,22 @@ import Testing
         #expect(!written.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{2028}" || $0 == "\u{2029}" })
         #expect(try JSONValue.parse(Array(written.utf8)) == .string(text))
     }
+
+    /// Long runs are skipped eight bytes at a time: an escape at any offset of such a run.
+    @Test(arguments: ["\"", "\\", "\n", "\u{01}", "\u{1F}", "\u{2028}", "\u{2029}"])
+    func anEscapeAnywhereInALongRun(special: String) throws {
+        for base in ["abcdefghijklmnopqrstuvwx", "预算项目支出绩效目标表"] {
+            for offset in 0...base.count {
+                var text = base
+                text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: offset))
+                let written = JSONValue.string(text).serialized()
+                #expect(!written.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{2028}" || $0 == "\u{2029}" })
+                #expect(try JSONValue.parse(Array(written.utf8)) == .string(text))
+            }
+        }
+        // 0xE2 leads other characters too (… ‘ ’ “ ”), which stay as they are.
+        #expect(JSONValue.string("前后……“引号”‘单’等等等等").serialized() == "\"前后……“引号”‘单’等等等等\"")
+    }
 }
 
 @Suite struct JSONStringParsingTests {

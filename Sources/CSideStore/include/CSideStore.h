@@ -32,6 +32,15 @@ void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32
                               const int32_t *blocks, size_t block_count, const uint32_t *wdf,
                               const uint8_t **row_data, uint8_t *row_width, uint32_t *row_first);
 
+/// The same for some rows only, from the blocks alone (their wdf need not have been decoded):
+/// `rows` (sorted, `row_count`) among the documents decoded from `blocks`, where `block_rows[b]`
+/// is the row of block `b`'s first document. Writes per wanted row, at its index in `rows`, its
+/// wdf and where its positions lie.
+void gk_side_locate_rows(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
+                         const int32_t *blocks, const uint32_t *block_rows, size_t block_count, const uint32_t *rows,
+                         size_t row_count, uint32_t *row_wdf, const uint8_t **row_data, uint8_t *row_width,
+                         uint32_t *row_first);
+
 /// One document's positions as located by `gk_side_locate_positions` (`count`: its wdf) into `out`.
 void gk_side_read_positions(const uint8_t *data, const uint8_t *limit, unsigned width, uint32_t first, uint32_t count,
                             uint32_t *out);

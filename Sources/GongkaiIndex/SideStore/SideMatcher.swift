@@ -120,13 +120,20 @@ final class TermPostings {
     let rowData: [UnsafePointer<UInt8>?]
     let rowWidth: [UInt8]
     let rowFirst: [UInt32]
+    /// The blocks decoded, and the row of each one's first document.
+    private let blocks: [Int32]
+    private let blockRows: [UInt32]
 
     /// Decodes the postings; with `within`, only blocks that may hold one of its docids.
-    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool) {
+    /// `keepPositions` locates every document's positions now; `locatePositions(ofRows:)` later
+    /// locates only the rows still wanted, and reads their wdf (`wantWdf` false: `wdf` is empty).
+    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool, wantWdf: Bool = true) {
         self.list = list
         // Which blocks: all, or those whose docid range (previous last, last] holds a wanted docid.
         var blocks: [Int32] = []
         blocks.reserveCapacity(list.blockCount)
+        var blockRows: [UInt32] = []
+        blockRows.reserveCapacity(list.blockCount)
         var rows = 0
         if let within {
             var wanted = 0
@@ -145,17 +152,23 @@ final class TermPostings {
                 }
                 if within[wanted] <= last {
                     blocks.append(Int32(block))
+                    blockRows.append(UInt32(rows))
                     rows += list.documents(inBlock: block)
                 }
                 previous = last
             }
         } else {
-            for block in 0..<list.blockCount { blocks.append(Int32(block)) }
+            for block in 0..<list.blockCount {
+                blocks.append(Int32(block))
+                blockRows.append(UInt32(block * Segment.blockSize))
+            }
             rows = list.count
         }
+        self.blocks = blocks
+        self.blockRows = blockRows
         let start = list.start.assumingMemoryBound(to: UInt8.self)
         let limit = list.limit.assumingMemoryBound(to: UInt8.self)
-        let hasWdf = list.flags.contains(.wdf)
+        let hasWdf = list.flags.contains(.wdf) && (wantWdf || keepPositions)
         // Both written whole by the kernel: not zeroed first.
         var decoded = 0
         let wdfBuffer = hasWdf ? UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, rows)) : nil
@@ -187,6 +200,28 @@ final class TermPostings {
         self.rowData = rowData
         self.rowWidth = rowWidth
         self.rowFirst = rowFirst
+    }
+
+    /// The wdf of the documents at `rows` (sorted) and where their positions lie, for a phrase
+    /// check: per row, its block's packed positions, their width and the index of its first
+    /// position there.
+    func locatePositions(ofRows rows: [UInt32]) -> (wdf: [UInt32], data: [UnsafePointer<UInt8>?], width: [UInt8], first: [UInt32]) {
+        var wdf = [UInt32](repeating: 0, count: rows.count)
+        var data = [UnsafePointer<UInt8>?](repeating: nil, count: rows.count)
+        var width = [UInt8](repeating: 0, count: rows.count)
+        var first = [UInt32](repeating: 0, count: rows.count)
+        wdf.withUnsafeMutableBufferPointer { wdf in
+            data.withUnsafeMutableBufferPointer { data in
+                width.withUnsafeMutableBufferPointer { width in
+                    first.withUnsafeMutableBufferPointer { first in
+                        gk_side_locate_rows(list.start.assumingMemoryBound(to: UInt8.self), list.limit.assumingMemoryBound(to: UInt8.self),
+                                            UInt32(list.count), list.flags.rawValue, blocks, blockRows, blocks.count, rows, rows.count,
+                                            wdf.baseAddress, data.baseAddress, width.baseAddress, first.baseAddress)
+                    }
+                }
+            }
+        }
+        return (wdf, data, width, first)
     }
 
     /// The positions of the document at `row` (kept positions only).
@@ -511,9 +546,9 @@ final class SegmentEvaluator {
             switch parts[p] {
             case .term(let term):
                 guard let t = segment.find(term) else { return .none }
-                // Decoded once, with where the positions are: the candidates left at the end are
-                // among these docids (they lie in blocks that held a candidate then).
-                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: true)
+                // Decoded once: the candidates left at the end are among these docids (they lie in
+                // blocks that held a candidate then). Their positions are located at the end.
+                let postings = TermPostings(segment.postings(t), within: candidates, keepPositions: false, wantWdf: false)
                 if weighted { termWeights[p] = termWeight(documentFrequency: Double(shared.frequency(term))) }
                 terms[p] = postings
                 ids = postings.docids
@@ -532,6 +567,38 @@ final class SegmentEvaluator {
         return docs
     }
 
+    /// One term part of a phrase at the candidates (which it all holds): row c is candidate c.
+    private struct CandidateRows {
+        var wdf: [UInt32]
+        var data: [UnsafePointer<UInt8>?]
+        var width: [UInt8]
+        var first: [UInt32]
+
+        init(_ postings: TermPostings, candidates: [UInt32]) {
+            var rows = [UInt32]()
+            rows.reserveCapacity(candidates.count)
+            let docids = postings.docids
+            var r = 0
+            for docid in candidates {
+                // Gallop, then halve: the candidates are few among the decoded documents.
+                var step = 1
+                var high = r
+                while high < docids.count && docids[high] < docid {
+                    r = high + 1
+                    high += step
+                    step *= 2
+                }
+                high = min(high, docids.count - 1)
+                while r < high {
+                    let mid = (r + high) / 2
+                    if docids[mid] < docid { r = mid + 1 } else { high = mid }
+                }
+                rows.append(UInt32(r))
+            }
+            (wdf, data, width, first) = postings.locatePositions(ofRows: rows)
+        }
+    }
+
     /// The candidates (docids every part holds) whose parts stand at consecutive positions, with
     /// their weights: the sum of the parts' (Xapian weighs a phrase by its terms).
     private func verifyPositions(_ candidates: [UInt32], proven: [UInt32], terms: [TermPostings?], merged: [MergedPart?],
@@ -541,20 +608,23 @@ final class SegmentEvaluator {
         let matchBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, candidates.count))
         let rowBuffer = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, candidates.count * count))
         defer { matchBuffer.deallocate(); rowBuffer.deallocate() }
+        // A term part's positions, located for the candidates only (its row c is candidate c):
+        // most decoded documents were dropped by the other parts.
+        let located = terms.map { postings in postings.map { CandidateRows($0, candidates: candidates) } }
         // Room for the first part's positions in any one document.
-        let room = (terms[0].map { Int($0.wdf.max() ?? 0) } ?? merged[0]!.positions.count) + 1
+        let room = (located[0].map { Int($0.wdf.max() ?? 0) } ?? merged[0]!.positions.count) + 1
         var scratch = [UInt32](repeating: 0, count: room)
-        // The C kernel reads the parts through pointers into arrays that `terms` and `merged` own
-        // and nothing mutates while it runs.
-        let found: Int = withExtendedLifetime((terms, merged)) {
+        // The C kernel reads the parts through pointers into arrays that `located` and `merged`
+        // own and nothing mutates while it runs.
+        let found: Int = withExtendedLifetime((terms, located, merged)) {
             let parts = (0..<count).map { p -> gk_phrase_part in
-                if let postings = terms[p] {
+                if let rows = located[p], let postings = terms[p] {
                     return gk_phrase_part(
-                        docids: postings.docids.withUnsafeBufferPointer { $0.baseAddress }, count: postings.docids.count,
-                        wdf: postings.wdf.withUnsafeBufferPointer { $0.baseAddress },
-                        row_data: postings.rowData.withUnsafeBufferPointer { $0.baseAddress.map { UnsafePointer(OpaquePointer($0)) } },
-                        row_width: postings.rowWidth.withUnsafeBufferPointer { $0.baseAddress },
-                        row_first: postings.rowFirst.withUnsafeBufferPointer { $0.baseAddress },
+                        docids: candidates.withUnsafeBufferPointer { $0.baseAddress }, count: candidates.count,
+                        wdf: rows.wdf.withUnsafeBufferPointer { $0.baseAddress },
+                        row_data: rows.data.withUnsafeBufferPointer { $0.baseAddress.map { UnsafePointer(OpaquePointer($0)) } },
+                        row_width: rows.width.withUnsafeBufferPointer { $0.baseAddress },
+                        row_first: rows.first.withUnsafeBufferPointer { $0.baseAddress },
                         limit: postings.list.limit.assumingMemoryBound(to: UInt8.self), positions: nil, starts: nil)
                 }
                 let part = merged[p]!
@@ -579,8 +649,8 @@ final class SegmentEvaluator {
                 var weight = 0.0
                 for p in 0..<count {
                     let row = Int(rows[m * count + p])
-                    if let postings = terms[p] {
-                        weight += bm25(wdf: postings.wdf[row], relative: docs.ids[m], termWeight: termWeights[p])
+                    if let located = located[p] {
+                        weight += bm25(wdf: located.wdf[row], relative: docs.ids[m], termWeight: termWeights[p])
                     } else {
                         weight += merged[p]!.weights[row]
                     }
