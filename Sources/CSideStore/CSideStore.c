@@ -156,6 +156,31 @@ void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32
     }
 }
 
+void gk_side_find_rows(const uint32_t *docids, size_t count, const uint32_t *wanted, size_t wanted_count,
+                       uint32_t *rows) {
+    size_t r = 0;
+    for (size_t j = 0; j < wanted_count; ++j) {
+        uint32_t docid = wanted[j];
+        if (docids[r] < docid) {
+            // Gallop from the last row found, then halve: a step or two when the wanted docids are
+            // dense among these, few steps per docid when they are sparse.
+            size_t low = r + 1, high = r + 1, step = 1;
+            while (high < count && docids[high] < docid) {
+                low = high + 1;
+                high += step;
+                step <<= 1;
+            }
+            if (high >= count) high = count - 1;
+            while (low < high) {
+                size_t mid = low + (high - low) / 2;
+                if (docids[mid] < docid) low = mid + 1; else high = mid;
+            }
+            r = low;
+        }
+        rows[j] = (uint32_t)r;
+    }
+}
+
 void gk_side_locate_rows(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
                          const int32_t *blocks, const uint32_t *block_rows, size_t block_count, const uint32_t *rows,
                          size_t row_count, uint32_t *row_wdf, const uint8_t **row_data, uint8_t *row_width,

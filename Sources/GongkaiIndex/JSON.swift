@@ -2,7 +2,9 @@ import Disclosure
 import Foundation
 
 /// A JSON value with ordered object members, so responses print in a stable, readable order.
-public indirect enum JSONValue: Sendable, Equatable {
+/// Not `indirect`: arrays and members already live on the heap, and a box per value (every
+/// string of a stored record) cost an allocation each.
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -233,6 +235,7 @@ struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var members: [(String, JSONValue)] = []
+        members.reserveCapacity(8)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {

@@ -32,6 +32,10 @@ void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32
                               const int32_t *blocks, size_t block_count, const uint32_t *wdf,
                               const uint8_t **row_data, uint8_t *row_width, uint32_t *row_first);
 
+/// The row of each of `wanted` (sorted, each one of `docids`) in `docids` (sorted, `count`).
+void gk_side_find_rows(const uint32_t *docids, size_t count, const uint32_t *wanted, size_t wanted_count,
+                       uint32_t *rows);
+
 /// The same for some rows only, from the blocks alone (their wdf need not have been decoded):
 /// `rows` (sorted, `row_count`) among the documents decoded from `blocks`, where `block_rows[b]`
 /// is the row of block `b`'s first document. Writes per wanted row, at its index in `rows`, its

@@ -575,25 +575,10 @@ final class SegmentEvaluator {
         var first: [UInt32]
 
         init(_ postings: TermPostings, candidates: [UInt32]) {
-            var rows = [UInt32]()
-            rows.reserveCapacity(candidates.count)
             let docids = postings.docids
-            var r = 0
-            for docid in candidates {
-                // Gallop, then halve: the candidates are few among the decoded documents.
-                var step = 1
-                var high = r
-                while high < docids.count && docids[high] < docid {
-                    r = high + 1
-                    high += step
-                    step *= 2
-                }
-                high = min(high, docids.count - 1)
-                while r < high {
-                    let mid = (r + high) / 2
-                    if docids[mid] < docid { r = mid + 1 } else { high = mid }
-                }
-                rows.append(UInt32(r))
+            let rows = [UInt32](unsafeUninitializedCapacity: candidates.count) { rows, count in
+                gk_side_find_rows(docids, docids.count, candidates, candidates.count, rows.baseAddress)
+                count = candidates.count
             }
             (wdf, data, width, first) = postings.locatePositions(ofRows: rows)
         }
