@@ -129,33 +129,6 @@ size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count
     return row;
 }
 
-void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
-                              const int32_t *blocks, size_t block_count, const uint32_t *wdf,
-                              const uint8_t **row_data, uint8_t *row_width, uint32_t *row_first) {
-    if (!(flags & GK_SIDE_POSITIONS) || !(flags & GK_SIDE_WDF)) return;
-    block_walk walk = walk_begin(start, limit, count);
-    size_t row = 0;
-    for (size_t b = 0; b < block_count; ++b) {
-        size_t block = (size_t)blocks[b], n;
-        const uint8_t *end;
-        const uint8_t *cursor = walk_to(&walk, block, &end, &n);
-        // Past the docid gaps and the wdf to the positions.
-        unsigned width = cursor < end ? *cursor++ : 0;
-        cursor += (n * width + 7) / 8;
-        width = cursor < end ? *cursor++ : 0;
-        cursor += (n * width + 7) / 8;
-        width = cursor < end ? *cursor++ : 0;
-        uint32_t first = 0;
-        for (size_t i = 0; i < n; ++i) {
-            row_data[row + i] = cursor;
-            row_width[row + i] = (uint8_t)width;
-            row_first[row + i] = first;
-            first += wdf[row + i];
-        }
-        row += n;
-    }
-}
-
 void gk_side_find_rows(const uint32_t *docids, size_t count, const uint32_t *wanted, size_t wanted_count,
                        uint32_t *rows) {
     size_t r = 0;

@@ -25,33 +25,27 @@ enum {
 size_t gk_side_decode(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
                       const int32_t *blocks, size_t block_count, uint32_t *docids, uint32_t *wdf);
 
-/// Where the positions of the same blocks' documents (decoded by `gk_side_decode`, whose `wdf`
-/// it takes) lie, without reading them: per document its block's packed positions, their bit
-/// width, and the index of its first position among them.
-void gk_side_locate_positions(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
-                              const int32_t *blocks, size_t block_count, const uint32_t *wdf,
-                              const uint8_t **row_data, uint8_t *row_width, uint32_t *row_first);
-
 /// The row of each of `wanted` (sorted, each one of `docids`) in `docids` (sorted, `count`).
 void gk_side_find_rows(const uint32_t *docids, size_t count, const uint32_t *wanted, size_t wanted_count,
                        uint32_t *rows);
 
-/// The same for some rows only, from the blocks alone (their wdf need not have been decoded):
-/// `rows` (sorted, `row_count`) among the documents decoded from `blocks`, where `block_rows[b]`
-/// is the row of block `b`'s first document. Writes per wanted row, at its index in `rows`, its
-/// wdf and where its positions lie.
+/// Where the positions of some of the documents decoded from `blocks` (by `gk_side_decode`) lie,
+/// from the blocks alone (their wdf need not have been decoded): `rows` (sorted, `row_count`)
+/// among those documents, where `block_rows[b]` is the row of block `b`'s first document. Writes
+/// per wanted row, at its index in `rows`, its wdf, its block's packed positions, their bit width
+/// and the index of its first position among them.
 void gk_side_locate_rows(const uint8_t *start, const uint8_t *limit, uint32_t count, uint32_t flags,
                          const int32_t *blocks, const uint32_t *block_rows, size_t block_count, const uint32_t *rows,
                          size_t row_count, uint32_t *row_wdf, const uint8_t **row_data, uint8_t *row_width,
                          uint32_t *row_first);
 
-/// One document's positions as located by `gk_side_locate_positions` (`count`: its wdf) into `out`.
+/// One document's positions as located by `gk_side_locate_rows` (`count`: its wdf) into `out`.
 void gk_side_read_positions(const uint8_t *data, const uint8_t *limit, unsigned width, uint32_t first, uint32_t count,
                             uint32_t *out);
 
 /// One part of a phrase: its documents (sorted relative docids) and their positions, either
 /// located in the segment (`row_data`, `row_width`, `row_first`, `wdf`, read up to `limit`; see
-/// `gk_side_locate_positions`) or laid out in `positions`, document `row`'s from `starts[row]` to
+/// `gk_side_locate_rows`) or laid out in `positions`, document `row`'s from `starts[row]` to
 /// `starts[row + 1]` (a character prefix's union).
 typedef struct gk_phrase_part {
     const uint32_t *docids;

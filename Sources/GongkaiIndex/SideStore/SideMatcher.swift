@@ -186,26 +186,22 @@ final class TermPostings {
             rowFirst = []
             return
         }
-        var rowData = [UnsafePointer<UInt8>?](repeating: nil, count: decoded)
-        var rowWidth = [UInt8](repeating: 0, count: decoded)
-        var rowFirst = [UInt32](repeating: 0, count: decoded)
-        rowData.withUnsafeMutableBufferPointer { data in
-            rowWidth.withUnsafeMutableBufferPointer { width in
-                rowFirst.withUnsafeMutableBufferPointer { first in
-                    gk_side_locate_positions(start, limit, UInt32(list.count), list.flags.rawValue, blocks, blocks.count, wdf,
-                                             data.baseAddress, width.baseAddress, first.baseAddress)
-                }
-            }
-        }
-        self.rowData = rowData
-        self.rowWidth = rowWidth
-        self.rowFirst = rowFirst
+        let located = Self.locate(list, blocks: blocks, blockRows: blockRows, rows: Array(0..<UInt32(decoded)))
+        rowData = located.data
+        rowWidth = located.width
+        rowFirst = located.first
     }
 
     /// The wdf of the documents at `rows` (sorted) and where their positions lie, for a phrase
     /// check: per row, its block's packed positions, their width and the index of its first
     /// position there.
     func locatePositions(ofRows rows: [UInt32]) -> (wdf: [UInt32], data: [UnsafePointer<UInt8>?], width: [UInt8], first: [UInt32]) {
+        Self.locate(list, blocks: blocks, blockRows: blockRows, rows: rows)
+    }
+
+    private static func locate(_ list: PostingList, blocks: [Int32], blockRows: [UInt32], rows: [UInt32])
+        -> (wdf: [UInt32], data: [UnsafePointer<UInt8>?], width: [UInt8], first: [UInt32]) {
+        // Zeroed: a list without positions is left as it is, and reads as no positions.
         var wdf = [UInt32](repeating: 0, count: rows.count)
         var data = [UnsafePointer<UInt8>?](repeating: nil, count: rows.count)
         var width = [UInt8](repeating: 0, count: rows.count)
