@@ -90,7 +90,10 @@ public struct ProjectKey: Sendable, Hashable, Codable, CustomStringConvertible {
         // Foundation's NFKC, which cost 4% of a top-10 search (keys are derived when hits are read).
         let plain = name.unicodeScalars.allSatisfy { $0.isASCII || (0x4E00...0x9FFF).contains($0.value) }
         var scalars: [Unicode.Scalar] = []
-        for scalar in (plain ? name : name.precomposedStringWithCompatibilityMapping).lowercased().unicodeScalars {
+        // Lower case changes nothing in such a name without capitals.
+        let folded = plain && !name.utf8.contains(where: { (0x41...0x5A).contains($0) })
+            ? name : (plain ? name : name.precomposedStringWithCompatibilityMapping).lowercased()
+        for scalar in folded.unicodeScalars {
             // An ideograph is no space, quotation mark or bracket: its properties need no lookup.
             if (0x4E00...0x9FFF).contains(scalar.value) {
                 scalars.append(scalar)
@@ -121,7 +124,14 @@ public struct ProjectKey: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// A department or district name without the spaces a PDF put inside it.
     static func compact(_ text: String) -> String {
-        String(text.unicodeScalars.filter { !$0.properties.isWhitespace }.map(Character.init))
+        // Most names hold no space: they are returned as they are. Ideographs need no lookup.
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            !(0x4E00...0x9FFF).contains(scalar.value) && scalar.properties.isWhitespace
+        }
+        guard text.unicodeScalars.contains(where: isSpace) else { return text }
+        var kept = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars where !isSpace(scalar) { kept.append(scalar) }
+        return String(kept)
     }
 
     /// Where a year marker starting at `index` ends: four digits 19xx or 20xx, not part of a longer

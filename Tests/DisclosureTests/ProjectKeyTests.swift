@@ -11,6 +11,7 @@ import Testing
         ("【二期】视频接入", "(二期)视频接入"),
         ("丰台区“十四五”规划课题经费", "丰台区十四五规划课题经费"),
         ("ＬＥＤ屏运维", "led屏运维"),
+        ("LED屏运维", "led 屏运维"),
     ])
     func namesThatDifferOnlyByYearSpacingOrBracketsAreOneName(a: String, b: String) {
         #expect(ProjectKey.normalizedName(a) == ProjectKey.normalizedName(b))
@@ -33,6 +34,10 @@ import Testing
                                                department: "北京市西城区政务服务管理局", district: "西城区"))
         #expect(named.rawValue == "name:西城区/北京市西城区政务服务管理局/西城区政务服务体系质量监测项目")
         #expect(named.basis == .name && named.code == nil)
+        // Spaces a PDF put inside the department's name, and a code printed in lower case.
+        #expect(ProjectKey.of(code: nil, name: "西城区2022年度政务服务体系质量监测项目",
+                              department: "北京市西城区 政务服务\u{3000}管理局", district: "西城区") == named)
+        #expect(ProjectKey.of(code: "11010522t000000423872", name: nil, department: nil, district: nil) == coded)
         #expect(ProjectKey.of(code: " ", name: "2023年", department: nil, district: nil) == nil)
         #expect(ProjectKey(rawValue: named.rawValue) == named)
         #expect(ProjectKey(rawValue: "west:xx") == nil && ProjectKey(rawValue: "code:") == nil)
