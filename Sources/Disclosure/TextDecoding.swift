@@ -111,31 +111,14 @@ public enum TextDecoding {
     /// subsequence, as `String(decoding:as:)` replaces them.
     static func invalidUTF8Offsets(_ bytes: ArraySlice<UInt8>) -> [Int] {
         var offsets: [Int] = []
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            let lead = bytes[i]
-            if lead < 0x80 { i += 1; continue }
-            let length: Int
-            var low: UInt8 = 0x80, high: UInt8 = 0xBF  // allowed range of the second byte
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; high = 0x9F
-            case 0xF0: length = 4; low = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; high = 0x8F
-            default: offsets.append(i); i += 1; continue
+        bytes.withUnsafeBufferPointer { buffer in
+            var i = 0
+            while i < buffer.count {
+                if buffer[i] < 0x80 { i += 1; continue }
+                let sequence = UTF8Validation.scan(buffer, at: i)
+                if !sequence.complete { offsets.append(bytes.startIndex + i) }
+                i += max(1, sequence.valid)
             }
-            var valid = 1
-            while valid < length, i + valid < bytes.endIndex {
-                let byte = bytes[i + valid]
-                let (min, max) = valid == 1 ? (low, high) : (UInt8(0x80), UInt8(0xBF))
-                guard byte >= min && byte <= max else { break }
-                valid += 1
-            }
-            if valid < length { offsets.append(i) }
-            i += valid
         }
         return offsets
     }
