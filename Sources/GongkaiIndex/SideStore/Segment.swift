@@ -309,7 +309,7 @@ struct PostingList {
     /// begin, one more entry at the end).
     func decode(into docids: inout [UInt32], wdf: inout [UInt32], positions: inout [UInt32], positionStarts: inout [Int],
                 wantWdf: Bool, wantPositions: Bool) {
-        let postings = TermPostings(self, within: nil, keepPositions: wantPositions)
+        let postings = TermPostings(self, within: nil, keepPositions: wantPositions, wantWdf: wantWdf)
         docids = postings.docids
         // A boolean term keeps no wdf: 0 for each document, as the segment means.
         wdf = postings.wdf.isEmpty && wantWdf ? [UInt32](repeating: 0, count: docids.count) : postings.wdf

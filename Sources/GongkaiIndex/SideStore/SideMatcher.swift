@@ -126,8 +126,9 @@ final class TermPostings {
 
     /// Decodes the postings; with `within`, only blocks that may hold one of its docids.
     /// `keepPositions` locates every document's positions now; `locatePositions(ofRows:)` later
-    /// locates only the rows still wanted, and reads their wdf (`wantWdf` false: `wdf` is empty).
-    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool, wantWdf: Bool = true) {
+    /// locates only the rows still wanted, and reads their wdf (`wantWdf` false without kept
+    /// positions: `wdf` is empty).
+    init(_ list: PostingList, within: [UInt32]?, keepPositions: Bool, wantWdf: Bool) {
         self.list = list
         // Which blocks: all, or those whose docid range (previous last, last] holds a wanted docid.
         var blocks: [Int32] = []
@@ -262,7 +263,8 @@ final class SegmentEvaluator {
             return within.map { Docs(ids: $0) } ?? allDocuments()
         case .term(let term):
             guard let t = segment.find(term) else { return .none }
-            let postings = TermPostings(segment.postings(t), within: within, keepPositions: false)
+            // The wdf only weighs: an unweighted term (a count, a filter) decodes docids alone.
+            let postings = TermPostings(segment.postings(t), within: within, keepPositions: false, wantWdf: weighted)
             var docs = within.map { Self.intersectIDs(postings.docids, $0) } ?? Docs(ids: postings.docids)
             if weighted && postings.list.flags.contains(.wdf) {
                 let weight = termWeight(documentFrequency: Double(shared.frequency(term)))
@@ -303,7 +305,7 @@ final class SegmentEvaluator {
                 // The records that hold the query's word hold its phrase: only the others' positions
                 // are read. All of the word's records: the phrase check walks them beside its
                 // candidates, so narrowing them first would only cost a pass over `within`.
-                let proven = segment.find(word).map { TermPostings(segment.postings($0), within: nil, keepPositions: false).docids } ?? []
+                let proven = segment.find(word).map { TermPostings(segment.postings($0), within: nil, keepPositions: false, wantWdf: false).docids } ?? []
                 docs = try phrase(parts, weighted: weighted, within: within, proven: proven)
             } else {
                 docs = try evaluate(left, weighted: weighted, within: within)
@@ -450,7 +452,7 @@ final class SegmentEvaluator {
         var frequencies: [Int] = []
         for t in terms {
             try shared.checkDeadline()
-            let postings = TermPostings(segment.postings(t), within: within, keepPositions: wantPositions)
+            let postings = TermPostings(segment.postings(t), within: within, keepPositions: wantPositions, wantWdf: true)
             let df = shared.frequency(segment.term(t))
             frequencies.append(df)
             let weight = weight(forPrefixTermOf: df, weighted: weighted && !asSynonym)
